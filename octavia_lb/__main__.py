@@ -1,0 +1,5 @@
+import sys
+
+from octavia_lb.cli import main
+
+sys.exit(main())

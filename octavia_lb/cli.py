@@ -1,0 +1,107 @@
+"""The `octavia-lb` command: one entry point, one subcommand per process kind.
+
+Each subcommand's implementation is imported lazily so that `octavia-lb lint` does not pay for
+FastAPI, Celery or openstacksdk imports. Every implementation is a `run(args) -> int` function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"OCTAVIA_LB_{name}", default)
+
+
+def _add_kubeconfig(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--kubeconfig",
+        default=_env("KUBECONFIG"),
+        help="kubeconfig file (default: in-cluster config, then $KUBECONFIG, then ~/.kube/config)",
+    )
+
+
+def _add_redis(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--redis-url",
+        default=_env("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="Redis URL for the queue and locks (env OCTAVIA_LB_REDIS_URL); rediss:// and passwords work",
+    )
+
+
+def _add_cloud_config(parser: argparse.ArgumentParser, required: bool) -> None:
+    parser.add_argument(
+        "--cloud-config",
+        default=_env("CLOUD_CONFIG"),
+        required=required and _env("CLOUD_CONFIG") is None,
+        help="OCCM-format cloud.conf (env OCTAVIA_LB_CLOUD_CONFIG)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="octavia-lb", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    lint = sub.add_parser("lint", help="validate Service manifests offline with the webhook's rules")
+    _add_cloud_config(lint, required=False)
+    lint.add_argument("files", nargs="+", metavar="FILE", help="YAML or JSON manifests; - reads stdin")
+    lint.set_defaults(target="octavia_lb.common.lint")
+
+    webhook = sub.add_parser("webhook", help="run the validating and mutating admission webhook (HTTPS)")
+    _add_cloud_config(webhook, required=True)
+    webhook.add_argument("--tls-cert", required=True, help="PEM certificate chain, reloaded when it changes")
+    webhook.add_argument("--tls-key", required=True, help="PEM private key, reloaded when it changes")
+    webhook.add_argument("--host", default=_env("WEBHOOK_HOST", "0.0.0.0"))
+    webhook.add_argument("--port", type=int, default=int(_env("WEBHOOK_PORT", "8443") or 8443))
+    _add_kubeconfig(webhook)
+    webhook.set_defaults(target="octavia_lb.webhook.server")
+
+    dispatcher = sub.add_parser("dispatcher", help="watch Services and Nodes and enqueue reconciles")
+    _add_kubeconfig(dispatcher)
+    _add_redis(dispatcher)
+    _add_cloud_config(dispatcher, required=False)
+    dispatcher.add_argument("--cluster-name", default=_env("CLUSTER_NAME", "kubernetes"))
+    dispatcher.set_defaults(target="octavia_lb.worker.dispatcher")
+
+    worker = sub.add_parser("worker", help="run a Celery worker that reconciles Services on Octavia")
+    _add_kubeconfig(worker)
+    _add_redis(worker)
+    _add_cloud_config(worker, required=False)
+    worker.add_argument("--cluster-name", default=_env("CLUSTER_NAME", "kubernetes"))
+    worker.add_argument("--concurrency", type=int, default=int(_env("WORKER_CONCURRENCY", "4") or 4))
+    worker.set_defaults(target="octavia_lb.worker.main")
+
+    sim = sub.add_parser("sim", help="run a simulator")
+    sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="WHAT")
+    openstack = sim_sub.add_parser("openstack", help="Keystone, Neutron and Octavia over HTTP")
+    openstack.add_argument("--host", default="127.0.0.1")
+    openstack.add_argument("--port", type=int, default=8774)
+    openstack.add_argument("--profile", choices=["fast", "realistic"], default="fast")
+    openstack.add_argument("--seed-file", help="YAML seed data (default: the built-in seed)")
+    openstack.add_argument("--random-seed", type=int, default=0)
+    openstack.add_argument("--max-api-version", default=None, help="highest Octavia API version, e.g. 2.11")
+    openstack.add_argument("--write-clouds-yaml", metavar="PATH", help="write a clouds.yaml for this simulator")
+    openstack.add_argument(
+        "--print-cloud-conf", action="store_true", help="print the matching cloud.conf [Global] section"
+    )
+    openstack.set_defaults(target="octavia_lb.sim.server")
+
+    dev = sub.add_parser("dev", help="run the whole system locally")
+    dev.add_argument("action", choices=["up", "down", "status"])
+    dev.add_argument("--state-dir", default=_env("DEV_STATE_DIR", ".dev"))
+    dev.set_defaults(target="octavia_lb.dev")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module = importlib.import_module(args.target)
+    return int(module.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

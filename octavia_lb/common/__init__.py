@@ -1,0 +1,1 @@
+"""Pure code shared by the webhook and the worker: annotations, cloud.conf, rules, naming."""

@@ -1,0 +1,1 @@
+"""Simulators for what cannot run here: Keystone, Neutron and Octavia over HTTP."""

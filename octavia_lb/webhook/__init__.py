@@ -1,0 +1,1 @@
+"""The FastAPI admission webhook: AdmissionReview in, verdict and JSONPatch out, over HTTPS."""

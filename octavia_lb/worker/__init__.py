@@ -1,0 +1,1 @@
+"""Celery workers and the dispatcher: the only code that talks to OpenStack."""
