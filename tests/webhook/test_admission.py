@@ -1,0 +1,185 @@
+"""Unit tests of admission.py: parsing AdmissionReviews, building answers, the finalizer patch, warnings."""
+
+from __future__ import annotations
+
+import base64
+
+import orjson
+import pytest
+
+from octavia_lb.webhook.admission import (
+    WARNING_TRUNCATED_RUNES,
+    WARNINGS_TOTAL_RUNES,
+    BadRequest,
+    Operation,
+    allow,
+    cap_warnings,
+    deny,
+    finalizer_patch,
+    parse_review,
+)
+from tests.webhook.bodies import encode, review, service
+
+FINALIZER = "loadbalancer.openstack.org/cleanup"
+
+
+def test_parse_create_keeps_what_the_webhook_needs() -> None:
+    body = review("CREATE", service(), dry_run=True, uid="u-1")
+    parsed = parse_review(encode(body))
+    assert parsed.uid == "u-1"
+    assert parsed.operation is Operation.CREATE
+    assert (parsed.namespace, parsed.name, parsed.kind) == ("team-a", "web", "Service")
+    assert parsed.obj == body["request"]["object"]
+    assert parsed.old_obj is None
+    assert parsed.dry_run is True
+
+
+def test_parse_delete_has_no_object() -> None:
+    parsed = parse_review(encode(review("DELETE", None, old=service())))
+    assert parsed.operation is Operation.DELETE
+    assert parsed.obj is None and parsed.old_obj is not None
+
+
+def _with(path: str, value: object) -> bytes:
+    body = review("UPDATE", service(), old=service())
+    target = body
+    *parents, last = path.split(".")
+    for part in parents:
+        target = target[part]
+    if value is KeyError:
+        del target[last]
+    else:
+        target[last] = value
+    return encode(body)
+
+
+BAD = [
+    ("not-json", b"{", "body is not valid JSON"),
+    ("empty", b"", "body is not valid JSON"),
+    ("array", b"[]", "body must be a JSON object"),
+    (
+        "v1beta1",
+        _with("apiVersion", "admission.k8s.io/v1beta1"),
+        "apiVersion/kind must be admission.k8s.io/v1",
+    ),
+    ("wrong-kind", _with("kind", "Service"), '"Service"'),
+    ("no-request", _with("request", KeyError), "request must be an object, got null"),
+    ("request-string", _with("request", "x"), 'request must be an object, got "x"'),
+    ("no-uid", _with("request.uid", KeyError), "request.uid is missing or empty"),
+    ("empty-uid", _with("request.uid", ""), "request.uid is missing or empty"),
+    ("uid-number", _with("request.uid", 7), "request.uid must be a string, got 7"),
+    ("bad-operation", _with("request.operation", "PATCH"), "request.operation must be one of"),
+    ("object-list", _with("request.object", []), "request.object must be an object, got []"),
+    ("object-null-on-update", _with("request.object", None), "request.object must be an object for UPDATE"),
+    (
+        "old-null-on-update",
+        _with("request.oldObject", None),
+        "request.oldObject must be an object for UPDATE",
+    ),
+    ("dryrun-string", _with("request.dryRun", "yes"), 'request.dryRun must be a boolean, got "yes"'),
+    ("namespace-bool", _with("request.namespace", True), "request.namespace must be a string, got true"),
+    (
+        "annotations-number",
+        _with("request.object.metadata.annotations", {"a": 1}),
+        'request.object.metadata.annotations["a"] must be a string, got 1',
+    ),
+    (
+        "ports-object",
+        _with("request.object.spec.ports", {"port": 80}),
+        'request.object.spec.ports must be an array, got {"port":80}',
+    ),
+    (
+        "port-string",
+        _with("request.oldObject.spec.ports", [{"port": "80"}]),
+        'request.oldObject.spec.ports[0].port must be an integer, got "80"',
+    ),
+    (
+        "spec-type-number",
+        _with("request.object.spec.type", 3),
+        "request.object.spec.type must be a string, got 3",
+    ),
+    (
+        "finalizers-string",
+        _with("request.object.metadata.finalizers", "x"),
+        'request.object.metadata.finalizers must be an array, got "x"',
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), [(b, m) for _, b, m in BAD], ids=[i for i, _, _ in BAD])
+def test_bad_reviews_name_the_field_and_value(body: bytes, message: str) -> None:
+    with pytest.raises(BadRequest) as caught:
+        parse_review(body)
+    assert message in str(caught.value)
+
+
+def test_allow_echoes_uid_and_has_no_status_or_patch() -> None:
+    answer = allow("u-9")
+    assert answer == {
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "response": {"uid": "u-9", "allowed": True},
+    }
+
+
+def test_deny_is_403_forbidden_with_message_and_warnings() -> None:
+    answer = deny("u-9", "bad thing", ["careful"])["response"]
+    assert answer["allowed"] is False
+    assert answer["status"] == {"code": 403, "reason": "Forbidden", "message": "bad thing"}
+    assert answer["warnings"] == ["careful"]
+
+
+def test_allow_with_patch_is_base64_jsonpatch() -> None:
+    patch = [{"op": "add", "path": "/metadata/finalizers", "value": [FINALIZER]}]
+    response = allow("u", patch=patch)["response"]
+    assert response["patchType"] == "JSONPatch"
+    assert orjson.loads(base64.b64decode(response["patch"])) == patch
+
+
+PATCHES = [
+    ("no-finalizers", service(), [{"op": "add", "path": "/metadata/finalizers", "value": [FINALIZER]}]),
+    (
+        "empty-list",
+        service(finalizers=[]),
+        [{"op": "add", "path": "/metadata/finalizers", "value": [FINALIZER]}],
+    ),
+    (
+        "others",
+        service(finalizers=["x/y"]),
+        [{"op": "add", "path": "/metadata/finalizers/-", "value": FINALIZER}],
+    ),
+    ("present", service(finalizers=["x/y", FINALIZER]), []),
+    (
+        "no-metadata",
+        {"spec": {"type": "LoadBalancer"}},
+        [{"op": "add", "path": "/metadata", "value": {"finalizers": [FINALIZER]}}],
+    ),
+]
+
+
+@pytest.mark.parametrize(("svc", "expected"), [(s, e) for _, s, e in PATCHES], ids=[i for i, _, _ in PATCHES])
+def test_finalizer_patch(svc: dict, expected: list) -> None:
+    assert finalizer_patch(svc, FINALIZER) == expected
+
+
+def test_no_finalizer_added_while_deleting() -> None:
+    svc = service()
+    svc["metadata"]["deletionTimestamp"] = "2025-01-01T00:00:00Z"
+    assert finalizer_patch(svc, FINALIZER) == []
+
+
+def test_warnings_dedup_and_strip_control_characters() -> None:
+    assert cap_warnings(["a\nb", "a\nb", "", "c"]) == ["a b", "c"]
+
+
+def test_warnings_within_budget_are_untouched() -> None:
+    warnings = [f"{i}:" + "x" * 300 for i in range(10)]
+    assert cap_warnings(warnings) == warnings
+
+
+def test_warnings_over_budget_are_truncated_and_capped_like_the_apiserver() -> None:
+    warnings = [f"{i}:" + "é" * 1000 for i in range(40)]
+    capped = cap_warnings(warnings)
+    assert all(len(w) == WARNING_TRUNCATED_RUNES for w in capped)
+    assert len(capped) == WARNINGS_TOTAL_RUNES // WARNING_TRUNCATED_RUNES
+    assert capped[0].startswith("0:")
