@@ -1,0 +1,91 @@
+"""Admission rules as pure functions: `review(service, old_service, peers, config) -> Verdict`.
+
+The webhook and `octavia-lb lint` call `review`; it never raises and reports every problem at once. The
+rules live in three modules by the data they need: `rules_service` (one Service and cloud.conf),
+`rules_update` (the old object of an UPDATE) and `rules_sharing` (other Services on the same load balancer,
+as `Peer` records).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from octavia_lb.common import annotations as ann
+from octavia_lb.common import rules_service, rules_sharing, rules_update
+from octavia_lb.common.config import CloudConfig
+from octavia_lb.common.options import resolve
+from octavia_lb.common.rule_context import Context, Findings, Peer
+from octavia_lb.common.service import ServiceView
+from octavia_lb.common.values import ValueProblem, parse_uuid
+
+FINALIZER = "loadbalancer.openstack.org/cleanup"
+# The spec.loadBalancerClass value this implementation answers to, besides "unset" (as OCCM does).
+MANAGED_CLASS = "loadbalancer.openstack.org/octavia"
+
+
+def is_managed(service: Mapping[str, Any] | Any) -> bool:
+    """True for a `type: LoadBalancer` Service whose spec.loadBalancerClass is unset or ours; never raises."""
+    spec = service.get("spec") if isinstance(service, Mapping) else None
+    if not isinstance(spec, Mapping) or spec.get("type") != "LoadBalancer":
+        return False
+    return spec.get("loadBalancerClass") in (None, MANAGED_CLASS)
+
+
+def peer_of(service: Mapping[str, Any], config: CloudConfig) -> Peer | None:
+    """The `Peer` record of a managed Service that names a load balancer; None for every other Service."""
+    if not is_managed(service):
+        return None
+    view = ServiceView.from_dict(service)
+    raw_id = view.annotations.get(ann.key("load-balancer-id"))
+    if raw_id is None:
+        return None
+    try:
+        lb_id = parse_uuid(raw_id)
+    except ValueProblem:
+        return None
+    internal = config.load_balancer.internal_lb or view.annotations.get(ann.INTERNAL) == "true"
+    ports = frozenset((port.protocol, port.port) for port in view.ports)
+    return Peer(view.namespace, view.name, view.uid, lb_id, internal, ports)
+
+
+@dataclass
+class Verdict:
+    """The outcome of a review: denied when there is any problem; warnings are shown either way."""
+
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def allowed(self) -> bool:
+        return not self.problems
+
+    @property
+    def message(self) -> str:
+        """Every problem in one line, in the order found; empty when allowed."""
+        return "; ".join(self.problems)
+
+
+def review(
+    service: Mapping[str, Any],
+    old_service: Mapping[str, Any] | None,
+    peers: Iterable[Peer],
+    config: CloudConfig,
+) -> Verdict:
+    """Apply every admission rule to `service` (and `old_service` on UPDATE); never raises."""
+    if not is_managed(service):
+        return Verdict()
+    view = ServiceView.from_dict(service)
+    findings = Findings(problems=list(view.problems))
+    options = resolve(view, config, findings.problems)
+    old = ServiceView.from_dict(old_service) if isinstance(old_service, Mapping) else None
+    ctx = Context(view=view, options=options, config=config, old=old)
+    for rule in (*rules_service.RULES, rules_update.check_immutable):
+        rule(ctx, findings)
+    rules_sharing.check_sharing(ctx, list(peers), findings)
+    return Verdict(problems=_unique(findings.problems), warnings=_unique(findings.warnings))
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
