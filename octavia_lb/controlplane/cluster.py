@@ -109,8 +109,8 @@ class Cluster:
         self.stop()
 
     def _start_processes(self, binary: Path) -> None:
-        self._etcd = self._start_etcd()
-        self._apiserver = self._start_apiserver(binary)
+        self._start_etcd()
+        self._start_apiserver(binary)
 
     def _stop_processes(self) -> None:
         # The API server first: it would otherwise spend its grace period retrying a dead etcd.
@@ -121,7 +121,7 @@ class Cluster:
                     self._registry.forget(proc.name)
         self._apiserver = self._etcd = None
 
-    def _start_etcd(self) -> ManagedProcess:
+    def _start_etcd(self) -> None:
         etcd = shutil.which("etcd")
         if etcd is None:
             raise ClusterError("etcd not found; install Debian's etcd-server: apt-get install -y etcd-server")
@@ -148,11 +148,13 @@ class Cluster:
             "--listen-metrics-urls",
             "",  # no extra port: the client port serves /metrics and /health
         ]
-        proc = start_process("etcd", argv, log_path=self.directory / "etcd.log", registry=self._registry)
-        wait_for_http(f"{self.etcd_url}/health", timeout=20, process=proc)
-        return proc
+        # Kept before waiting so that a failed wait still stops (and unregisters) it.
+        self._etcd = start_process(
+            "etcd", argv, log_path=self.directory / "etcd.log", registry=self._registry
+        )
+        wait_for_http(f"{self.etcd_url}/health", timeout=20, process=self._etcd)
 
-    def _start_apiserver(self, binary: Path) -> ManagedProcess:
+    def _start_apiserver(self, binary: Path) -> None:
         pki = self._require_pki()
         self._port = free_port()
         argv = [
@@ -173,18 +175,17 @@ class Cluster:
             "--enable-priority-and-fairness=false",
             "--profiling=false",
         ]
-        proc = start_process(
+        self._apiserver = start_process(
             "kube-apiserver", argv, log_path=self.directory / "kube-apiserver.log", registry=self._registry
         )
         context = ssl.create_default_context(cadata=pki.ca_pem.decode())
         wait_for_http(
             f"{self.server}/readyz",
             timeout=self._ready_timeout,
-            process=proc,
+            process=self._apiserver,
             ssl_context=context,
             headers={"Authorization": f"Bearer {pki.admin_token}"},
         )
-        return proc
 
     # -- what clients need -------------------------------------------------------------------------
 
