@@ -177,8 +177,10 @@ def parse_annotation(key: str, raw: str) -> Any:
     spec = ANNOTATIONS[key]
     try:
         return _PARSERS[spec.kind](raw, spec)
-    except (ValueProblem, SubnetSpecError) as exc:
+    except ValueProblem as exc:
         raise AnnotationError(key, raw, str(exc)) from None
+    except SubnetSpecError as exc:
+        raise AnnotationError(key, raw, f"is not usable: {exc}") from None
 
 
 def get(annotations: Mapping[str, str], key: str, problems: list[str]) -> Any | None:

@@ -43,8 +43,11 @@ def check_monitor(ctx: Context, out: Findings) -> None:
             out.deny(f"{delay_key}: {show(ctx.raw('health-monitor-delay'))} must be greater than {timeout}")
     udp = [port for port in ctx.view.ports if port.protocol == "UDP"]
     if opts.enable_health_monitor and udp and opts.health_monitor_delay < UDP_MIN_DELAY:
-        out.deny(f"{delay} must be at least {UDP_MIN_DELAY} because UDP port {udp[0].port} gets a "
-                 f"UDP-CONNECT health monitor (Octavia's minimum); set {delay_key} to 3 or more")
+        raw = ctx.raw("health-monitor-delay")
+        subject = (f"{delay_key}: {show(raw)}" if raw is not None else
+                   f"health-monitor-delay ({opts.health_monitor_delay}, from cloud.conf monitor-delay)")
+        out.deny(f"{subject} must be at least {UDP_MIN_DELAY} because UDP port {udp[0].port} gets a "
+                 f"UDP-CONNECT health monitor (Octavia's minimum)")
 
 
 def check_listener_features(ctx: Context, out: Findings) -> None:
