@@ -32,7 +32,7 @@ def parse_duration_ns(text: str) -> int:
     """Parse a Go duration such as `1h30m`, `1.5s` or `-300ms` into integer nanoseconds."""
     raw = text
     sign = 1
-    if text[:1] in "+-":
+    if text and text[0] in "+-":
         sign = -1 if text[0] == "-" else 1
         text = text[1:]
     if text == "0":
