@@ -1,4 +1,4 @@
-"""The Services cache: list+watch against a stand-in server (pages, 410 Gone, reconnects) and the real apiserver."""
+"""The Services cache: list+watch against a stand-in (pages, 410 Gone, reconnects) and the real apiserver."""
 
 from __future__ import annotations
 
