@@ -15,7 +15,7 @@ from typing import Any
 DEFAULT_NAMESPACE = "default"
 
 
-def show(value: Any, limit: int = 80) -> str:
+def show(value: Any, limit: int = 160) -> str:
     """Quote a value for a message: JSON style, cut to `limit` characters so one bad value cannot flood it."""
     try:
         text = json.dumps(value, ensure_ascii=False, default=str)

@@ -1,4 +1,4 @@
-"""The annotation catalogue and its typed parsers: absent kept apart from value, errors naming key and value."""
+"""The annotation catalogue and its typed parsers: absent apart from value, errors name key and value."""
 
 import pytest
 
@@ -9,12 +9,35 @@ from octavia_lb.common.values import ProxyProtocol
 
 P = ann.PREFIX
 SEED_KEYS = [
-    "floating-network-id", "floating-subnet", "floating-subnet-id", "floating-subnet-tags", "class", "subnet-id",
-    "member-subnet-id", "network-id", "port-id", "connection-limit", "keep-floatingip", "proxy-protocol",
-    "x-forwarded-for", "timeout-client-data", "timeout-member-connect", "timeout-member-data",
-    "timeout-tcp-inspect", "enable-health-monitor", "health-monitor-delay", "health-monitor-timeout",
-    "health-monitor-max-retries", "health-monitor-max-retries-down", "flavor-id", "availability-zone",
-    "default-tls-container-ref", "load-balancer-id", "hostname", "load-balancer-address", "node-selector",
+    "floating-network-id",
+    "floating-subnet",
+    "floating-subnet-id",
+    "floating-subnet-tags",
+    "class",
+    "subnet-id",
+    "member-subnet-id",
+    "network-id",
+    "port-id",
+    "connection-limit",
+    "keep-floatingip",
+    "proxy-protocol",
+    "x-forwarded-for",
+    "timeout-client-data",
+    "timeout-member-connect",
+    "timeout-member-data",
+    "timeout-tcp-inspect",
+    "enable-health-monitor",
+    "health-monitor-delay",
+    "health-monitor-timeout",
+    "health-monitor-max-retries",
+    "health-monitor-max-retries-down",
+    "flavor-id",
+    "availability-zone",
+    "default-tls-container-ref",
+    "load-balancer-id",
+    "hostname",
+    "load-balancer-address",
+    "node-selector",
     "lb-method",
 ]
 
@@ -29,8 +52,19 @@ def test_catalogue_covers_kubernetes_keys() -> None:
 
 
 def test_creation_only_keys() -> None:
-    expected = {P + n for n in ("subnet-id", "network-id", "port-id", "member-subnet-id", "flavor-id",
-                                "availability-zone", "class", "load-balancer-id")}
+    expected = {
+        P + n
+        for n in (
+            "subnet-id",
+            "network-id",
+            "port-id",
+            "member-subnet-id",
+            "flavor-id",
+            "availability-zone",
+            "class",
+            "load-balancer-id",
+        )
+    }
     assert set(ann.CREATION_ONLY) == expected
 
 

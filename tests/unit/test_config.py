@@ -8,7 +8,7 @@ from octavia_lb.common.config import CloudConfig, CloudConfigError, load_cloud_c
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
-SEED = '''
+SEED = """
 [Global]
 auth-url="https://someurl"
 domain-name="mydomain"
@@ -31,7 +31,7 @@ floating-subnet-id="f90d2440-d3c6-417a-a696-04e55eeb9279"
 floating-subnet-id="a374bed4-e920-4c40-b646-2d8927f7f67b"
 [LoadBalancerClass "office"]
 floating-subnet-id="b374bed4-e920-4c40-b646-2d8927f7f67b"
-'''
+"""
 
 
 def test_seed_document_example() -> None:
@@ -48,8 +48,18 @@ def test_seed_document_example() -> None:
 
 def test_defaults_match_occm() -> None:
     lb = CloudConfig.default().load_balancer
-    assert (lb.enabled, lb.lb_method, lb.lb_provider, lb.create_monitor) == (True, "ROUND_ROBIN", "amphora", False)
-    assert (lb.monitor_delay, lb.monitor_timeout, lb.monitor_max_retries, lb.monitor_max_retries_down) == (5, 3, 1, 3)
+    assert (lb.enabled, lb.lb_method, lb.lb_provider, lb.create_monitor) == (
+        True,
+        "ROUND_ROBIN",
+        "amphora",
+        False,
+    )
+    assert (lb.monitor_delay, lb.monitor_timeout, lb.monitor_max_retries, lb.monitor_max_retries_down) == (
+        5,
+        3,
+        1,
+        3,
+    )
     assert (lb.cascade_delete, lb.max_shared_lb, lb.container_store) == (True, 2, "barbican")
     assert lb.ingress_hostname_suffix == "nip.io"
     assert CloudConfig.default().request_timeout_seconds == 60
@@ -142,12 +152,20 @@ def test_repr_never_shows_secrets() -> None:
         pytest.param("[Global]\nfoo = 1\n", "[Global] unknown key 'foo'", id="unknown-key"),
         pytest.param("[Routing]\nx = 1\n", "unknown section [routing]", id="unknown-section"),
         pytest.param("[LoadBalancer]\nlb-provider = octavia-x\n", "lb-provider = 'octavia-x'", id="provider"),
-        pytest.param("[LoadBalancer]\ncontainer-store = vault\n", "container-store = 'vault'", id="container-store"),
-        pytest.param("[LoadBalancer]\ncreate-monitor = true\nmonitor-timeout = 9s\n", "monitor-timeout (9s)",
-                     id="monitor-timeout-over-delay"),
+        pytest.param(
+            "[LoadBalancer]\ncontainer-store = vault\n", "container-store = 'vault'", id="container-store"
+        ),
+        pytest.param(
+            "[LoadBalancer]\ncreate-monitor = true\nmonitor-timeout = 9s\n",
+            "monitor-timeout (9s)",
+            id="monitor-timeout-over-delay",
+        ),
         pytest.param("[LoadBalancer]\nfloating-subnet = ~(\n", "invalid subnet regexp", id="bad-regex"),
-        pytest.param('[LoadBalancerClass "x"]\nfloating-subnet-tags = "&!a"\n', '[LoadBalancerClass "x"]',
-                     id="class-bad-tags"),
+        pytest.param(
+            '[LoadBalancerClass "x"]\nfloating-subnet-tags = "&!a"\n',
+            '[LoadBalancerClass "x"]',
+            id="class-bad-tags",
+        ),
     ],
 )
 def test_warnings_are_not_fatal(text: str, fragment: str) -> None:
@@ -156,21 +174,38 @@ def test_warnings_are_not_fatal(text: str, fragment: str) -> None:
 
 
 def test_ignored_occm_sections_give_no_warning() -> None:
-    assert parse_cloud_config("[BlockStorage]\nbs-version = v3\n[Networking]\nipv6-support-disabled\n").warnings == ()
+    assert (
+        parse_cloud_config("[BlockStorage]\nbs-version = v3\n[Networking]\nipv6-support-disabled\n").warnings
+        == ()
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "fragments"),
     [
-        pytest.param("[LoadBalancer]\nmonitor-delay = 5\n", ["cloud.conf:2", "[LoadBalancer]", "monitor-delay",
-                                                            "'5'", "Go duration"], id="bare-duration"),
-        pytest.param("[LoadBalancer]\ncreate-monitor = maybe\n", ["cloud.conf:2", "create-monitor", "'maybe'",
-                                                                  "not a boolean"], id="bad-bool"),
-        pytest.param("[LoadBalancer]\nmax-shared-lb = two\n", ["max-shared-lb", "'two'", "not an integer"],
-                     id="bad-int"),
-        pytest.param("[LoadBalancer]\nmonitor-max-retries = -1\n", ["monitor-max-retries", "0 or more"],
-                     id="negative-uint"),
-        pytest.param("[Global]\nusername\n", ["[Global] username", "value is required"], id="bare-string-key"),
+        pytest.param(
+            "[LoadBalancer]\nmonitor-delay = 5\n",
+            ["cloud.conf:2", "[LoadBalancer]", "monitor-delay", "'5'", "Go duration"],
+            id="bare-duration",
+        ),
+        pytest.param(
+            "[LoadBalancer]\ncreate-monitor = maybe\n",
+            ["cloud.conf:2", "create-monitor", "'maybe'", "not a boolean"],
+            id="bad-bool",
+        ),
+        pytest.param(
+            "[LoadBalancer]\nmax-shared-lb = two\n",
+            ["max-shared-lb", "'two'", "not an integer"],
+            id="bad-int",
+        ),
+        pytest.param(
+            "[LoadBalancer]\nmonitor-max-retries = -1\n",
+            ["monitor-max-retries", "0 or more"],
+            id="negative-uint",
+        ),
+        pytest.param(
+            "[Global]\nusername\n", ["[Global] username", "value is required"], id="bare-string-key"
+        ),
         pytest.param("username = x\n", ["cloud.conf:1", "before any [Section]"], id="key-before-section"),
         pytest.param("[Global\n", ["cloud.conf:1", "malformed section header"], id="bad-header"),
         pytest.param('[Global]\nusername = "open\n', ["unterminated quote"], id="unterminated-quote"),

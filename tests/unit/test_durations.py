@@ -2,7 +2,12 @@
 
 import pytest
 
-from octavia_lb.common.durations import DurationError, format_seconds, parse_duration_ns, parse_duration_seconds
+from octavia_lb.common.durations import (
+    DurationError,
+    format_seconds,
+    parse_duration_ns,
+    parse_duration_seconds,
+)
 
 
 @pytest.mark.parametrize(

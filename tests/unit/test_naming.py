@@ -13,16 +13,36 @@ from octavia_lb.common import naming
         (naming.pool_name, (1, "kube_service_c_ns_a"), "pool_1_kube_service_c_ns_a"),
         (naming.monitor_name, (2, "kube_service_c_ns_a"), "monitor_2_kube_service_c_ns_a"),
         (naming.member_name_serial, ("node-1", "10.0.0.4", 31000), "member_node-1_10.0.0.4_31000"),
-        (naming.legacy_lb_name, ("1b4e28ba-2fa1-11d2-883f-0016d3cca427",), "a1b4e28ba2fa111d2883f0016d3cca42"),
+        (
+            naming.legacy_lb_name,
+            ("1b4e28ba-2fa1-11d2-883f-0016d3cca427",),
+            "a1b4e28ba2fa111d2883f0016d3cca42",
+        ),
         (naming.lb_description, ("c1", "ns", "web"), "Kubernetes external service ns/web from cluster c1"),
-        (naming.fip_description, ("c1", "ns", "web"),
-         "Floating IP for Kubernetes external service ns/web from cluster c1"),
+        (
+            naming.fip_description,
+            ("c1", "ns", "web"),
+            "Floating IP for Kubernetes external service ns/web from cluster c1",
+        ),
         (naming.security_group_name, ("u-1", "ns", "web"), "lb-sg-u-1-ns-web"),
-        (naming.security_group_description, ("c1", "ns", "web"),
-         "Security Group for ns/web Service LoadBalancer in cluster c1"),
+        (
+            naming.security_group_description,
+            ("c1", "ns", "web"),
+            "Security Group for ns/web Service LoadBalancer in cluster c1",
+        ),
     ],
-    ids=["lb", "listener", "pool", "monitor", "member", "legacy", "lb-description", "fip-description", "sg",
-         "sg-description"],
+    ids=[
+        "lb",
+        "listener",
+        "pool",
+        "monitor",
+        "member",
+        "legacy",
+        "lb-description",
+        "fip-description",
+        "sg",
+        "sg-description",
+    ],
 )
 def test_names(function, args, expected: str) -> None:  # type: ignore[no-untyped-def]
     assert function(*args) == expected

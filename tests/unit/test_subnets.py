@@ -2,7 +2,13 @@
 
 import pytest
 
-from octavia_lb.common.subnets import SubnetSpecError, TagMode, glob_to_regex, parse_name_pattern, parse_tag_filter
+from octavia_lb.common.subnets import (
+    SubnetSpecError,
+    TagMode,
+    glob_to_regex,
+    parse_name_pattern,
+    parse_tag_filter,
+)
 
 NAMES = [
     ("public", "public", True),
@@ -59,7 +65,9 @@ TAGS = [
 ]
 
 
-@pytest.mark.parametrize(("spec", "mode", "tags", "hit"), TAGS, ids=[f"{s!r}-{'+'.join(t)}" for s, _, t, _ in TAGS])
+@pytest.mark.parametrize(
+    ("spec", "mode", "tags", "hit"), TAGS, ids=[f"{s!r}-{'+'.join(t)}" for s, _, t, _ in TAGS]
+)
 def test_tag_filter(spec: str, mode: TagMode, tags: tuple[str, ...], hit: bool) -> None:
     parsed = parse_tag_filter(spec)
     assert parsed.mode is mode
