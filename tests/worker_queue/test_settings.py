@@ -1,0 +1,69 @@
+"""Process settings: environment, flags overriding it, and errors that name the variable and the value."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from octavia_lb.worker.celery_app import celery_config
+from octavia_lb.worker.settings import Settings, SettingsError, from_env_and_args, redacted_redis_url
+
+
+def test_defaults_are_fit_for_slow_infrastructure_tasks() -> None:
+    s = from_env_and_args(env={})
+    assert s.resync_period == 300
+    assert s.visibility_timeout >= 2 * s.task_time_limit
+    assert s.task_soft_time_limit < s.task_time_limit
+    assert s.max_countdown == s.visibility_timeout * 0.2
+    assert s.identity  # host_pid
+
+
+def test_environment_then_flags() -> None:
+    env = {"OCTAVIA_LB_RESYNC_PERIOD": "60", "OCTAVIA_LB_CLUSTER_NAME": "env", "OCTAVIA_LB_MAX_RETRIES": "0"}
+    args = argparse.Namespace(cluster_name="flag", redis_url="rediss://:s3cret@redis.example:6380/2")
+    s = from_env_and_args(args, env)
+    assert (s.resync_period, s.cluster_name, s.max_retries) == (60.0, "flag", 0)
+    assert s.redis_url == "rediss://:s3cret@redis.example:6380/2"
+    assert redacted_redis_url(s) == "rediss://:***@redis.example:6380/2"
+    assert s.key_prefix == "octavia-lb:flag:"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"OCTAVIA_LB_RESYNC_PERIOD": "5m"}, "OCTAVIA_LB_RESYNC_PERIOD: '5m' is not a number"),
+        ({"OCTAVIA_LB_MAX_RETRIES": "2.5"}, "OCTAVIA_LB_MAX_RETRIES: '2.5' is not an integer"),
+        ({"OCTAVIA_LB_LEASE_DURATION": "0"}, "OCTAVIA_LB_LEASE_DURATION: '0' must be > 0"),
+        ({"OCTAVIA_LB_METRICS_PORT": "-1"}, "OCTAVIA_LB_METRICS_PORT: '-1' must be >= 0"),
+        ({"OCTAVIA_LB_REDIS_URL": "http://:pw@h/0"}, "redis_url: 'http://:***@h/0' must start with one of"),
+        (
+            {"OCTAVIA_LB_VISIBILITY_TIMEOUT": "600"},
+            "visibility_timeout: 600 must be greater than task_time_limit (900)",
+        ),
+        (
+            {"OCTAVIA_LB_TASK_SOFT_TIME_LIMIT": "900"},
+            "task_soft_time_limit: 900 must be less than task_time_limit (900)",
+        ),
+        ({"OCTAVIA_LB_RECONCILE_TARGET": "pkg.mod"}, "reconcile_target: 'pkg.mod' must look like"),
+    ],
+    ids=["float", "int", "zero", "negative-port", "scheme-redacted", "visibility", "soft-limit", "target"],
+)
+def test_bad_values_name_the_field_and_value(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        from_env_and_args(env=env)
+    assert message in str(caught.value)
+    assert "pw" not in str(caught.value)
+
+
+def test_celery_config_carries_the_reliability_settings() -> None:
+    s = Settings(visibility_timeout=100, task_time_limit=40, task_soft_time_limit=30)
+    conf = celery_config(s)
+    assert conf["task_acks_late"] and conf["task_reject_on_worker_lost"]
+    assert conf["worker_prefetch_multiplier"] == 1
+    assert conf["broker_transport_options"]["visibility_timeout"] == 100
+    assert conf["broker_transport_options"]["unacked_restore_interval"] == 10
+    assert (conf["task_time_limit"], conf["task_soft_time_limit"]) == (40, 30)
+    assert conf["accept_content"] == ["json"] and conf["task_ignore_result"]
+    assert conf["worker_cancel_long_running_tasks_on_connection_loss"]
+    assert conf["worker_send_task_events"]

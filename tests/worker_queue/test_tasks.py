@@ -1,0 +1,216 @@
+"""Task semantics with real `octavia-lb worker` processes on a real Redis: outcomes, locks, redelivery.
+
+The reconcile itself is `tests.worker_queue.targets:scripted` (selected through OCTAVIA_LB_RECONCILE_TARGET);
+everything around it (the task, locks, queueing, the Celery app and worker command) is the real code.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis
+
+from octavia_lb.worker import locks, queueing
+from octavia_lb.worker.celery_app import OctaviaCelery, create_app
+from octavia_lb.worker.settings import from_env_and_args
+from tests.fixtures.worker import ProcessStarter, QueueEnv
+from tests.worker_queue.targets import calls_key, done_key, script_key
+
+NS = "default"
+
+
+@pytest.fixture
+def app(queue_env: QueueEnv) -> OctaviaCelery:
+    return create_app(from_env_and_args(env=queue_env.env))
+
+
+@pytest.fixture
+def r(queue_env: QueueEnv) -> redis.Redis:
+    return queue_env.client()
+
+
+def script(r: redis.Redis, name: str, *actions: str) -> None:
+    r.rpush(script_key(NS, name), *actions)
+
+
+def calls(r: redis.Redis, name: str) -> list[dict[str, Any]]:
+    return [json.loads(raw) for raw in r.lrange(calls_key(NS, name), 0, -1)]
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def wait_calls(r: redis.Redis, name: str, count: int, timeout: float = 15) -> list[dict[str, Any]]:
+    return wait_for(lambda: len(calls(r, name)) >= count and calls(r, name), timeout, f"{count} calls")
+
+
+def test_success_runs_once_and_clears_the_marker(app, r, start_worker: ProcessStarter) -> None:
+    start_worker()
+    assert queueing.enqueue_reconcile(app, r, NS, "web", reason="test")
+    got = wait_calls(r, "web", 1)
+    assert got[0]["action"] == "ok" and got[0]["reason"] == "test"
+    time.sleep(1.0)
+    assert len(calls(r, "web")) == 1
+    assert r.exists(queueing.QueueKeys(app.octavia_settings.key_prefix, "").pending(NS, "web")) == 0
+
+
+def test_requeue_comes_back_after_its_countdown_without_counting_a_retry(app, r, start_worker) -> None:
+    start_worker()
+    script(r, "pending", "requeue:1.5", "requeue:1.5", "ok")
+    queueing.enqueue_reconcile(app, r, NS, "pending")
+    got = wait_calls(r, "pending", 3)
+    gaps = [b["t"] - a["t"] for a, b in zip(got, got[1:], strict=False)]
+    assert all(gap >= 1.4 for gap in gaps), gaps
+    assert all(gap < 5 for gap in gaps), gaps
+    assert [c["retries"] for c in got] == [0, 0, 0]  # a requeue is not a retry
+    assert [c["reason"] for c in got] == ["event", "requeue", "requeue"]
+
+
+def test_requeue_countdown_is_capped_below_the_visibility_timeout(app, r, start_worker) -> None:
+    start_worker()
+    # 0.2 x visibility timeout (10 s) = 2 s; a 600 s countdown would otherwise be redelivered repeatedly
+    script(r, "long", "requeue:600", "ok")
+    queueing.enqueue_reconcile(app, r, NS, "long")
+    got = wait_calls(r, "long", 2, timeout=10)
+    assert 1.9 <= got[1]["t"] - got[0]["t"] < 4
+
+
+def test_temporary_error_retries_with_growing_backoff_then_gives_up(app, r, start_worker) -> None:
+    worker = start_worker()
+    script(r, "flaky", "temporary", "temporary", "temporary", "temporary", "temporary")
+    queueing.enqueue_reconcile(app, r, NS, "flaky")
+    got = wait_calls(r, "flaky", 4, timeout=20)
+    assert [c["retries"] for c in got] == [0, 1, 2, 3]
+    gaps = [b["t"] - a["t"] for a, b in zip(got, got[1:], strict=False)]
+    # base 0.5 s doubling, equal jitter: [0.25, 0.5], [0.5, 1], [1, 2] (+ dispatch overhead)
+    for gap, (low, high) in zip(gaps, [(0.25, 1.0), (0.5, 1.5), (1.0, 2.5)], strict=True):
+        assert low <= gap <= high, gaps
+    time.sleep(3)
+    assert len(calls(r, "flaky")) == 4  # max_retries=3: the fifth scripted failure never runs
+    worker.wait_log(r"giving up after 4 attempts")
+
+
+def test_temporary_error_delay_is_a_floor(app, r, start_worker) -> None:
+    start_worker()
+    script(r, "conflict", "temporary:1.5", "ok")
+    queueing.enqueue_reconcile(app, r, NS, "conflict")
+    got = wait_calls(r, "conflict", 2)
+    assert got[1]["t"] - got[0]["t"] >= 1.4
+
+
+def test_permanent_error_is_not_retried(app, r, start_worker) -> None:
+    worker = start_worker()
+    script(r, "bad", "permanent", "ok")
+    queueing.enqueue_reconcile(app, r, NS, "bad")
+    wait_calls(r, "bad", 1)
+    worker.wait_log(r"giving up: test: Octavia answered 400")
+    time.sleep(2)
+    assert len(calls(r, "bad")) == 1
+
+
+def test_unexpected_exception_is_retried_as_temporary(app, r, start_worker) -> None:
+    worker = start_worker()
+    script(r, "buggy", "crash", "ok")
+    queueing.enqueue_reconcile(app, r, NS, "buggy")
+    got = wait_calls(r, "buggy", 2)
+    assert [c["action"] for c in got] == ["crash", "ok"]
+    assert "RuntimeError: test: a bug" in worker.log
+
+
+def test_busy_service_lock_requeues_until_released(app, r, start_worker) -> None:
+    start_worker()
+    settings = app.octavia_settings
+    key = locks.service_lock_key(settings.key_prefix, NS, "locked")
+    with locks.hold(r, key, ttl=3):
+        queueing.enqueue_reconcile(app, r, NS, "locked")
+        time.sleep(4)  # longer than the lock TTL: the holder's watchdog keeps it
+        assert calls(r, "locked") == []  # never ran while another holder had the lock
+    got = wait_calls(r, "locked", 1, timeout=5)
+    assert got[0]["reason"] == "lock-busy"
+
+
+def test_two_workers_never_reconcile_one_service_at_once(app, r, start_worker) -> None:
+    start_worker("--concurrency", "2")
+    start_worker("--concurrency", "2")
+    script(r, "svc", "sleep:1", "sleep:1", "sleep:1")
+    # three messages for one Service (the marker is cleared each time, as a task start would)
+    for _ in range(3):
+        queueing.clear_pending(r, app.octavia_settings.key_prefix, NS, "svc")
+        queueing.enqueue_reconcile(app, r, NS, "svc")
+    wait_for(lambda: r.llen(done_key(NS, "svc")) >= 3, 20, "three runs")
+    starts = [c["t"] for c in calls(r, "svc")]
+    ends = sorted(json.loads(x)["t"] for x in r.lrange(done_key(NS, "svc"), 0, -1))
+    intervals = sorted(zip(sorted(starts), ends, strict=True))
+    for (_, end), (start, _) in zip(intervals, intervals[1:], strict=False):
+        assert start >= end - 0.01, intervals
+
+
+def test_change_during_a_run_enqueues_again(app, r, start_worker) -> None:
+    start_worker("--concurrency", "2")
+    script(r, "busy", "sleep:1.5", "ok")
+    queueing.enqueue_reconcile(app, r, NS, "busy")
+    wait_calls(r, "busy", 1)
+    # the task cleared the marker when it started, so this event is not swallowed
+    assert queueing.enqueue_reconcile(app, r, NS, "busy", reason="changed")
+    got = wait_calls(r, "busy", 2, timeout=10)
+    assert got[1]["reason"] in ("changed", "lock-busy")
+
+
+def test_load_balancer_lock_turns_contention_into_requeue(app, r, start_worker) -> None:
+    start_worker("--concurrency", "2")
+    script(r, "a", "lblock:lb-1/2")
+    queueing.enqueue_reconcile(app, r, NS, "a")
+    wait_calls(r, "a", 1)
+    script(r, "b", *["lblock:lb-1/0"] * 10)
+    queueing.enqueue_reconcile(app, r, NS, "b")
+    a_done = wait_for(lambda: r.lindex(done_key(NS, "a"), 0), 5, "a to finish")
+    a_end = json.loads(a_done)["t"]
+    got = wait_for(lambda: [c for c in calls(r, "b") if c["t"] >= a_end] and calls(r, "b"), 5, "b after a")
+    before = [c for c in got if c["t"] < a_end]
+    assert before, "b should have tried while a held lb-1"
+    assert all(c["reason"] == "requeue" for c in got[1:])  # contention came back as requeues, not retries
+    assert all(c["retries"] == 0 for c in got)
+
+
+def test_pool_child_killed_mid_task_is_redelivered_at_once(app, r, start_worker) -> None:
+    worker = start_worker("--concurrency", "1")
+    script(r, "victim", "sleep:3", "ok")
+    queueing.enqueue_reconcile(app, r, NS, "victim")
+    first = wait_calls(r, "victim", 1)[0]
+    killed = time.time()
+    import os
+
+    os.kill(first["pid"], signal.SIGKILL)
+    got = wait_calls(r, "victim", 2, timeout=8)
+    # reject_on_worker_lost puts the message back now, not after the 10 s visibility timeout
+    assert got[1]["t"] - killed < 5
+    assert got[1]["pid"] != first["pid"]
+    assert "WorkerLostError" in worker.log or "Process" in worker.log
+
+
+def test_whole_worker_killed_mid_task_is_redelivered_to_another(app, r, start_worker) -> None:
+    doomed = start_worker("--concurrency", "1")
+    script(r, "orphan", "sleep:4", "ok")
+    queueing.enqueue_reconcile(app, r, NS, "orphan")
+    first = wait_calls(r, "orphan", 1)[0]
+    doomed.kill_all(signal.SIGKILL)
+    killed = time.time()
+    assert queueing.unacked_count(r) == 1  # the message is neither acked nor lost
+    start_worker("--concurrency", "1")
+    got = wait_calls(r, "orphan", 2, timeout=20)
+    assert got[1]["pid"] != first["pid"]
+    # redelivered once the visibility timeout (10 s from delivery) has passed
+    assert got[1]["t"] - first["t"] >= 9.5
+    assert got[1]["t"] - killed < 15
