@@ -1,0 +1,175 @@
+"""The control API under `/_sim/`: reset, seed, faults, delays, clock, call counts and a state dump.
+
+It needs no token (it is the test harness's side door) and its calls are not counted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from octavia_lb.sim.errors import ApiError, Service
+from octavia_lb.sim.http import Call, Reply, Router
+from octavia_lb.sim.query import public
+
+if TYPE_CHECKING:
+    from octavia_lb.sim.app import Simulator
+
+
+def _number(body: Any, name: str, default: Any = None) -> Any:
+    value = body.get(name, default) if isinstance(body, dict) else default
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        raise ApiError(400, f"{name}: {value!r} must be a number")
+    return value
+
+
+def _mapping(body: Any) -> dict[str, Any]:
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise ApiError(400, f"body: expected a JSON object, got {type(body).__name__}")
+    return body
+
+
+def dump(sim: Simulator) -> dict[str, Any]:
+    cloud = sim.cloud
+    return {
+        "identity": {
+            "projects": cloud.identity.projects,
+            "users": [
+                {"id": u.id, "name": u.name, "project_id": u.project_id, "roles": list(u.roles)}
+                for u in cloud.identity.users.values()
+            ],
+            "tokens": len(cloud.identity.tokens),
+        },
+        "network": {kind: [public(i) for i in items.values()] for kind, items in cloud.neutron.store.items()},
+        "load-balancer": {
+            kind: [public(i) for i in items.values()] for kind, items in cloud.octavia.store.items()
+        },
+        "quotas": {"network": cloud.neutron.quotas, "load-balancer": cloud.octavia.quotas},
+        "faults": cloud.faults.snapshot(),
+        "scheduled": cloud.scheduler.pending(),
+        "config": {
+            "profile": cloud.config.profile,
+            "random_seed": cloud.config.random_seed,
+            "max_api_version": str(cloud.config.max_api_version),
+        },
+    }
+
+
+def add_routes(router: Router, sim: Simulator) -> None:
+    svc = Service.CONTROL
+
+    def health(call: Call) -> Reply:
+        return Reply(200, {"ok": True})
+
+    def reset(call: Call) -> Reply:
+        sim.reset()
+        return Reply(200, {"reset": True})
+
+    def seed(call: Call) -> Reply:
+        body = _mapping(call.body)
+        if "yaml" in body:
+            try:
+                body = yaml.safe_load(body["yaml"])
+            except yaml.YAMLError as exc:
+                raise ApiError(400, f"yaml: cannot parse: {exc}") from exc
+            body = _mapping(body)
+        return Reply(200, {"seeded": sim.cloud.seeder.apply(body)})
+
+    def state(call: Call) -> Reply:
+        return Reply(200, dump(sim))
+
+    def counts(call: Call) -> Reply:
+        return Reply(
+            200, {"counts": dict(sim.cloud.counts), "internal_errors": list(sim.cloud.internal_errors)}
+        )
+
+    def clear_counts(call: Call) -> Reply:
+        sim.cloud.counts.clear()
+        return Reply(204)
+
+    def faults(call: Call) -> Reply:
+        return Reply(200, sim.cloud.faults.snapshot())
+
+    def fail(call: Call) -> Reply:
+        body = _mapping(call.body)
+        route, status = body.get("route"), _number(body, "status")
+        if not isinstance(route, str):
+            raise ApiError(
+                400, f"route: {route!r} must be a string like 'POST /load-balancer/v2.0/lbaas/pools'"
+            )
+        if route.partition(" ")[2] not in sim.cloud.router.templates:
+            raise ApiError(400, f"route: {route!r} names no route; see GET /_sim/routes")
+        rule = sim.cloud.faults.add_rule(
+            route, int(status), int(_number(body, "count", 1)), body.get("message")
+        )
+        return Reply(201, {"rule": vars(rule)})
+
+    def rate(call: Call) -> Reply:
+        body = _mapping(call.body)
+        sim.cloud.faults.set_rate(float(_number(body, "rate")), body.get("statuses"))
+        return Reply(200, sim.cloud.faults.snapshot())
+
+    def latency(call: Call) -> Reply:
+        sim.cloud.faults.set_latency(float(_number(_mapping(call.body), "seconds")))
+        return Reply(200, sim.cloud.faults.snapshot())
+
+    def error_builds(call: Call) -> Reply:
+        count = _number(_mapping(call.body), "count", 1)
+        if int(count) < 0:
+            raise ApiError(400, f"count: {count!r} must be >= 0")
+        sim.cloud.faults.error_builds = int(count)
+        return Reply(200, sim.cloud.faults.snapshot())
+
+    def expire_tokens(call: Call) -> Reply:
+        return Reply(200, {"expired": sim.cloud.identity.expire_all()})
+
+    def clear_faults(call: Call) -> Reply:
+        fresh = type(sim.cloud.faults)()
+        sim.cloud.faults.__dict__.update(fresh.__dict__)
+        return Reply(204)
+
+    def delays(call: Call) -> Reply:
+        try:
+            timing = sim.cloud.set_delays(_mapping(call.body))
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from exc
+        return Reply(
+            200,
+            {
+                "profile": timing.profile,
+                "overrides": {op.value: list(r) for op, r in (timing.overrides or {}).items()},
+            },
+        )
+
+    def advance(call: Call) -> Reply:
+        seconds = float(_number(_mapping(call.body), "seconds"))
+        if seconds < 0:
+            raise ApiError(400, f"seconds: {seconds!r} must be >= 0")
+        sim.cloud.clock.advance(seconds)
+        return Reply(200, {"ran": sim.cloud.scheduler.run_due()})
+
+    def routes(call: Call) -> Reply:
+        return Reply(200, {"templates": sorted(sim.cloud.router.templates)})
+
+    for method, path, handler in (
+        ("GET", "/_sim/health", health),
+        ("POST", "/_sim/reset", reset),
+        ("POST", "/_sim/seed", seed),
+        ("GET", "/_sim/state", state),
+        ("GET", "/_sim/counts", counts),
+        ("DELETE", "/_sim/counts", clear_counts),
+        ("GET", "/_sim/faults", faults),
+        ("DELETE", "/_sim/faults", clear_faults),
+        ("POST", "/_sim/faults/fail", fail),
+        ("POST", "/_sim/faults/rate", rate),
+        ("POST", "/_sim/faults/latency", latency),
+        ("POST", "/_sim/faults/error-builds", error_builds),
+        ("POST", "/_sim/faults/expire-tokens", expire_tokens),
+        ("PUT", "/_sim/delays", delays),
+        ("POST", "/_sim/clock/advance", advance),
+        ("GET", "/_sim/routes", routes),
+    ):
+        router.add(method, path, handler, svc, public=True)

@@ -1,0 +1,285 @@
+"""Octavia load balancers: VIP allocation in Neutron, fully-populated create, update, delete, failover.
+
+A fully-populated create reuses the child `create_*` functions in nested mode, so a single-call tree obeys
+exactly the rules of the same objects created one by one; on any error the partial tree is rolled back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from octavia_lb.sim import ipam
+from octavia_lb.sim.errors import ApiError
+from octavia_lb.sim.http import Auth
+from octavia_lb.sim.octavia_children import Children, validation
+from octavia_lb.sim.octavia_hm_l7 import MonitorsAndPolicies
+from octavia_lb.sim.octavia_schemas import HEALTHMONITOR, L7POLICY, L7RULE, LISTENER, MEMBER, POOL
+from octavia_lb.sim.schema import Wording, validate
+from octavia_lb.sim.states import Operation, Provisioning
+
+P = Provisioning
+PROVIDERS = {
+    "amphora": "The Octavia Amphora driver.",
+    "octavia": "Deprecated alias of the Octavia Amphora driver.",
+}
+VIP_OWNER = "Octavia"
+
+
+class LoadBalancers:
+    def __init__(self, children: Children, hm_l7: MonitorsAndPolicies) -> None:
+        self.c = children
+        self.x = hm_l7
+        self.o = children.o
+        self.net = children.net
+        self.o.on_lb_deleted.append(self._release_vip)
+
+    def _check(self, raw: Any, fields: tuple[Any, ...], wrapper: str) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            raise ApiError(
+                400,
+                f"Invalid input for field/attribute {wrapper}. Value: '{raw}'. Value should be an object.",
+            )
+        return validate(
+            dict(raw), fields, wrapper=wrapper, wording=Wording.OCTAVIA, version=self.o.max_version
+        )
+
+    # ---- create ----------------------------------------------------------------------------------
+    def create(self, auth: Auth, attrs: dict[str, Any]) -> dict[str, Any]:
+        listeners, pools = attrs.pop("listeners", None), attrs.pop("pools", None)
+        project = attrs.pop("project_id", None) or auth.project_id
+        if project != auth.project_id and not auth.is_admin:
+            raise ApiError(403, "Policy does not allow this request to be performed.")
+        if attrs["provider"] not in PROVIDERS:
+            raise ApiError(400, f"Provider '{attrs['provider']}' is not enabled.")
+        self._check_flavor_and_zone(attrs)
+        self.o.check_quota("loadbalancers", project)
+        lb_id = self.o.new_id()
+        vip = self._vip(lb_id, project, attrs)
+        lb = self.o.new(
+            "loadbalancers",
+            {
+                "id": lb_id,
+                **attrs,
+                **vip,
+                "project_id": project,
+                "vip_vnic_type": attrs.get("vip_vnic_type") or "normal",
+            },
+        )
+        try:
+            self._populate(auth, lb, listeners or [], pools or [])
+        except ApiError:
+            self.o.remove_lb(lb)
+            raise
+        self._amphorae(lb)
+        self.o.start(lb, Operation.LB_CREATE)
+        return lb
+
+    def _check_flavor_and_zone(self, attrs: dict[str, Any]) -> None:
+        flavor_id = attrs.get("flavor_id")
+        if flavor_id:
+            flavor = self.o.store["flavors"].get(flavor_id)
+            if flavor is None:
+                raise ApiError(400, f"Validation failure: Invalid flavor_id {flavor_id}.")
+            if not flavor["enabled"]:
+                raise ApiError(400, f"The selected flavor is not allowed in this deployment: {flavor_id}")
+        zone = attrs.get("availability_zone")
+        if zone:
+            record = self.o.store["availabilityzones"].get(zone)
+            if record is None:
+                raise ApiError(400, f"Validation failure: Invalid availability zone {zone}.")
+            if not record["enabled"]:
+                raise ApiError(
+                    400, f"The selected availability_zone is not allowed in this deployment: {zone}"
+                )
+
+    def _vip(self, lb_id: str, project: str, attrs: dict[str, Any]) -> dict[str, Any]:
+        port_id, subnet_id = attrs.pop("vip_port_id", None), attrs.pop("vip_subnet_id", None)
+        network_id, address = attrs.pop("vip_network_id", None), attrs.pop("vip_address", None)
+        if port_id:
+            port = self.net.store["ports"].get(port_id)
+            if port is None or not port["fixed_ips"]:
+                raise ApiError(400, f"Validation failure: Port {port_id} not found or has no fixed IP.")
+            ip = port["fixed_ips"][0]
+            return {
+                "vip_port_id": port_id,
+                "vip_address": ip["ip_address"],
+                "vip_subnet_id": ip["subnet_id"],
+                "vip_network_id": port["network_id"],
+            }
+        subnet = self._vip_subnet(subnet_id, network_id, address)
+        system = Auth("octavia", project, ("admin",))
+        spec = {"subnet_id": subnet["id"], **({"ip_address": address} if address else {})}
+        try:
+            port = self.net.create_port(
+                system,
+                {
+                    "network_id": subnet["network_id"],
+                    "fixed_ips": [spec],
+                    "name": f"octavia-lb-{lb_id}",
+                    "device_owner": VIP_OWNER,
+                    "device_id": f"lb-{lb_id}",
+                    "admin_state_up": False,
+                    "security_groups": [],
+                    "project_id": project,
+                },
+            )
+        except ApiError as exc:
+            if exc.kind == "IpAddressAlreadyAllocated":
+                raise ApiError(409, f"The VIP IP address is already in use: {address}") from exc
+            raise
+        ip = port["fixed_ips"][0]
+        return {
+            "vip_port_id": port["id"],
+            "vip_address": ip["ip_address"],
+            "vip_subnet_id": ip["subnet_id"],
+            "vip_network_id": port["network_id"],
+        }
+
+    def _vip_subnet(
+        self, subnet_id: str | None, network_id: str | None, address: str | None
+    ) -> dict[str, Any]:
+        if subnet_id:
+            subnet = self.net.store["subnets"].get(subnet_id)
+            if subnet is None or (network_id and subnet["network_id"] != network_id):
+                raise ApiError(400, f"Subnet {subnet_id} not found.")
+        elif network_id:
+            network = self.net.store["networks"].get(network_id)
+            if network is None:
+                raise ApiError(400, f"Network {network_id} not found.")
+            subnets = sorted(
+                (self.net.store["subnets"][s] for s in network["subnets"]), key=lambda s: s["ip_version"]
+            )
+            if address:
+                subnets = [s for s in subnets if ipam.contains(s["cidr"], address)]
+            if not subnets:
+                raise validation("Supplied network does not contain a subnet.")
+            subnet = subnets[0]
+        else:
+            raise validation("VIP must contain one of: vip_port_id, vip_network_id, vip_subnet_id.")
+        if address and not ipam.contains(subnet["cidr"], address):
+            raise validation(f"VIP address {address} is not in subnet {subnet['id']}.")
+        return subnet
+
+    def _release_vip(self, lb: dict[str, Any]) -> None:
+        port = self.net.store["ports"].get(lb["vip_port_id"])
+        if port is not None and port["device_owner"] == VIP_OWNER:
+            self.net.delete_port(Auth("octavia", port["project_id"], ("admin",)), port["id"], internal=True)
+
+    def _amphorae(self, lb: dict[str, Any]) -> None:
+        flavor = self.o.store["flavors"].get(lb.get("flavor_id") or "")
+        profile = self.o.store["flavorprofiles"].get(flavor["flavor_profile_id"]) if flavor else None
+        roles = (
+            ["MASTER", "BACKUP"] if profile and "ACTIVE_STANDBY" in profile["flavor_data"] else ["STANDALONE"]
+        )
+        for index, role in enumerate(roles):
+            amp_id = self.o.new_id()
+            self.o.new(
+                "amphorae",
+                {
+                    "id": amp_id,
+                    "loadbalancer_id": lb["id"],
+                    "compute_id": self.o.new_id(),
+                    "lb_network_ip": f"192.168.0.{(self.o.rng.randrange(2, 250))}",
+                    "vrrp_ip": None,
+                    "ha_ip": lb["vip_address"],
+                    "vrrp_port_id": None,
+                    "ha_port_id": lb["vip_port_id"],
+                    "cert_expiration": "2030-01-01T00:00:00",
+                    "cert_busy": False,
+                    "role": role,
+                    "status": "ALLOCATED",
+                    "vrrp_interface": None,
+                    "vrrp_id": 1,
+                    "vrrp_priority": 100 - index,
+                    "cached_zone": "nova",
+                    "image_id": self.o.new_id(),
+                    "compute_flavor": self.o.new_id(),
+                },
+                lb["id"],
+            )
+
+    # ---- fully-populated create -----------------------------------------------------------------
+    def _populate(self, auth: Auth, lb: dict[str, Any], listeners: Any, pools: Any) -> None:
+        if not isinstance(listeners, list) or not isinstance(pools, list):
+            raise ApiError(400, "Invalid input for field/attribute listeners. Value should be a list.")
+        definitions: dict[str, dict[str, Any]] = {}
+        for raw in pools:
+            if not isinstance(raw, dict) or not raw.get("name"):
+                raise validation("Pools must be named when creating a fully populated loadbalancer.")
+            if raw["name"] in definitions:
+                raise validation("Pool names must be unique when creating a fully populated loadbalancer.")
+            definitions[raw["name"]] = raw
+        created: dict[str, dict[str, Any]] = {}
+
+        def pool_by_name(ref: Any) -> dict[str, Any]:
+            name = ref.get("name") if isinstance(ref, dict) else None
+            if isinstance(ref, dict) and set(ref) - {"name"}:
+                return self._full_pool(auth, lb, ref)  # an inline, full definition
+            if name not in definitions:
+                raise validation(f"Pool '{name}' was referenced but no full definition was found.")
+            if name not in created:
+                created[name] = self._full_pool(auth, lb, definitions[name])
+            return created[name]
+
+        for raw in listeners:
+            body = dict(raw) if isinstance(raw, dict) else raw
+            default_ref = body.pop("default_pool", None) if isinstance(body, dict) else None
+            policies = body.pop("l7policies", None) if isinstance(body, dict) else None
+            if isinstance(body, dict):
+                body["loadbalancer_id"] = lb["id"]
+                if default_ref is not None:
+                    body["default_pool_id"] = pool_by_name(default_ref)["id"]
+            listener = self.c.create_listener(auth, self._check(body, LISTENER, "listener"), nested=True)
+            for policy in policies or []:
+                self._full_policy(auth, listener, policy, pool_by_name)
+        for name in definitions:
+            pool_by_name({"name": name})
+
+    def _full_pool(self, auth: Auth, lb: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+        body = dict(raw)
+        members, monitor = body.pop("members", None) or [], body.pop("healthmonitor", None)
+        pool = self.c.create_pool(auth, self._check(body, POOL, "pool"), nested=True, lb_id=lb["id"])
+        for member in members:
+            self.c.create_member(auth, pool["id"], self._check(member, MEMBER, "member"), nested=True)
+        if monitor is not None:
+            hm = dict(monitor) if isinstance(monitor, dict) else monitor
+            if isinstance(hm, dict):
+                hm["pool_id"] = pool["id"]
+            self.x.create_hm(auth, self._check(hm, HEALTHMONITOR, "healthmonitor"), nested=True)
+        return pool
+
+    def _full_policy(self, auth: Auth, listener: dict[str, Any], raw: Any, pool_by_name: Any) -> None:
+        body = dict(raw) if isinstance(raw, dict) else {}
+        rules = body.pop("rules", None) or []
+        if "redirect_pool" in body:
+            body["redirect_pool_id"] = pool_by_name(body.pop("redirect_pool"))["id"]
+        body["listener_id"] = listener["id"]
+        policy = self.x.create_policy(auth, self._check(body, L7POLICY, "l7policy"), nested=True)
+        for rule in rules:
+            self.x.create_rule(auth, policy["id"], self._check(rule, L7RULE, "rule"), nested=True)
+
+    # ---- update, delete, failover ----------------------------------------------------------------
+    def update(self, auth: Auth, ident: str, changes: dict[str, Any]) -> dict[str, Any]:
+        lb = self.o.get("loadbalancers", ident, auth)
+        self.o.require_mutable_lb(lb)
+        lb.update(changes)
+        self.o.start(lb, Operation.LB_UPDATE)
+        return lb
+
+    def delete(self, auth: Auth, ident: str, cascade: bool) -> None:
+        lb = self.o.get("loadbalancers", ident, auth)
+        self.o.require_mutable_lb(lb, allow_error=True)
+        tree = self.o.tree(ident)
+        if tree and not cascade:
+            raise validation(f"Cannot delete Load Balancer {ident} - it has children")
+        for item in tree:
+            self.o.mark(item, P.PENDING_DELETE)
+        self.o.mark(lb, P.PENDING_DELETE)
+        self.o.start(lb, Operation.LB_DELETE)
+
+    def failover(self, auth: Auth, ident: str) -> None:
+        if not auth.is_admin:
+            raise ApiError(403, "Policy does not allow this request to be performed.")
+        lb = self.o.get("loadbalancers", ident, auth)
+        self.o.require_mutable_lb(lb, allow_error=True)
+        self.o.start(lb, Operation.LB_FAILOVER)
