@@ -27,7 +27,7 @@ NETWORK = (
 SUBNET = (
     *_COMMON,
     Field("network_id", Kind.UUID, required=True, update=False),
-    Field("ip_version", Kind.INT, required=True, update=False, minimum=4, maximum=6),
+    Field("ip_version", Kind.INT, required=True, update=False, choices=("4", "6")),
     Field("cidr", Kind.CIDR, update=False),
     Field("subnetpool_id", Kind.UUID, update=False),
     Field("gateway_ip", Kind.IP),

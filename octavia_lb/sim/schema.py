@@ -148,6 +148,8 @@ def _int(field: Field, value: Any, wording: Wording) -> int:
             value = int(value)
         else:
             raise invalid(wording, field.name, value, "Value should be integer.")
+    if field.choices and str(value) not in field.choices:
+        raise invalid(wording, field.name, value, f"{value} is not in [{', '.join(field.choices)}].")
     if field.minimum is not None and value < field.minimum:
         raise invalid(wording, field.name, value, f"Value should be greater or equal to {field.minimum}")
     if field.maximum is not None and value > field.maximum:
