@@ -48,7 +48,8 @@ def test_missing_vip_and_unknown_subnet_are_400(conn, sim):
     assert response.json() == {
         "faultcode": "Client",
         "debuginfo": None,
-        "faultstring": "Validation failure: VIP must contain one of: vip_port_id, vip_network_id, vip_subnet_id.",
+        "faultstring": "Validation failure: VIP must contain one of: "
+        "vip_port_id, vip_network_id, vip_subnet_id.",
     }
     missing = "7f0d3f5e-0000-4000-8000-000000000000"
     with pytest.raises(sdk_exc.BadRequestException, match=f"Subnet {missing} not found"):
