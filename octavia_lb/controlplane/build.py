@@ -314,7 +314,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=BUILD_COMMAND, description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="rebuild even when a working binary is cached")
     parser.add_argument(
-        "--keep-source", action="store_true", help="keep the unpacked source tree after building"
+        "--keep-source",
+        action="store_true",
+        # kubernetes' make pins GOCACHE under _output/, so only a kept tree makes a --force rebuild warm
+        help="keep the unpacked source tree (and Go's build cache in it) after building",
     )
     parser.add_argument(
         "--print-path", action="store_true", help="only print the cached binary's path (or fail)"

@@ -81,19 +81,11 @@ class Cluster:
         started = time.monotonic()
         self.directory.mkdir(parents=True, exist_ok=True)
         self._pki = write_cluster_pki(self.directory / "pki")
-        for attempt in range(1, START_ATTEMPTS + 1):
-            try:
-                self._start_processes(binary)
-                break
-            except ProcessError as exc:
-                self._stop_processes()
-                if attempt == START_ATTEMPTS:
-                    self.stop()
-                    raise ClusterError(f"control plane did not start in {self.directory}: {exc}") from exc
         try:
+            self._start_with_retry(binary)
             self._write_kubeconfig()
             self._label_system_namespaces()
-        except Exception:
+        except BaseException:  # Ctrl-C included: never leave daemons behind
             self.stop()
             raise
         self.start_seconds = time.monotonic() - started
@@ -110,9 +102,16 @@ class Cluster:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _start_processes(self, binary: Path) -> None:
-        self._start_etcd()
-        self._start_apiserver(binary)
+    def _start_with_retry(self, binary: Path) -> None:
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                self._start_etcd()
+                self._start_apiserver(binary)
+                return
+            except ProcessError as exc:
+                self._stop_processes()
+                if attempt == START_ATTEMPTS:
+                    raise ClusterError(f"control plane did not start in {self.directory}: {exc}") from exc
 
     def _stop_processes(self) -> None:
         # The API server first: it would otherwise spend its grace period retrying a dead etcd.
