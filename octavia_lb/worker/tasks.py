@@ -40,34 +40,10 @@ ReconcileFn = Callable[["WorkerContext", str, str], Any]
 
 
 def connect_openstack(cloud_config: Any) -> Any:
-    """An openstacksdk Connection from cloud.conf [Global]; it sends nothing until first used."""
-    import openstack
+    """The default connection factory: the OpenStack adapter's `connect` (imported late: it is heavy)."""
+    from octavia_lb.worker.openstack import connect
 
-    g = cloud_config.global_
-    if g.use_clouds:
-        return openstack.connect(cloud=g.cloud or None)
-    auth = {
-        "auth_url": g.auth_url,
-        "username": g.username or None,
-        "user_id": g.user_id or None,
-        "password": g.password or None,
-        "project_id": g.tenant_id or None,
-        "project_name": g.tenant_name or None,
-        "user_domain_id": g.user_domain_id or g.domain_id or None,
-        "user_domain_name": g.user_domain_name or g.domain_name or None,
-        "project_domain_id": g.tenant_domain_id or g.domain_id or None,
-        "project_domain_name": g.tenant_domain_name or g.domain_name or None,
-        "application_credential_id": g.application_credential_id or None,
-        "application_credential_secret": g.application_credential_secret or None,
-    }
-    auth_type = "v3applicationcredential" if g.application_credential_id else "password"
-    return openstack.connect(
-        auth_type=auth_type,
-        auth={k: v for k, v in auth.items() if v is not None},
-        region_name=g.region or None,
-        cacert=g.ca_file or None,
-        verify=not g.tls_insecure,
-    )
+    return connect(cloud_config)
 
 
 @dataclass(frozen=True)
