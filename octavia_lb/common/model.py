@@ -1,0 +1,507 @@
+"""The desired Octavia state of one Service: a pure function from (Service, Nodes, cloud.conf, cluster name,
+Octavia features, discovered facts) to a typed, frozen graph. No I/O happens here.
+
+    DesiredService
+    ├── WantLoadBalancer   name, description, tags, provider, flavor, AZ, VIP placement
+    ├── WantListener[i]    one per spec.ports[i]: protocol, port, limits, timeouts, CIDRs, headers, TLS
+    │   └── WantPool       protocol (PROXY/PROXYV2/HTTP/...), algorithm, persistence
+    │       ├── WantMember one per eligible node with an address of the Service's IP family
+    │       └── WantMonitor TCP / UDP-CONNECT / SCTP, or HTTP GET /healthz for externalTrafficPolicy Local
+    ├── WantFloatingIP     None for internal Services
+    └── warnings           Warning Events to emit (OCCM's reasons)
+
+Facts that need a cloud lookup (the autodetected VIP subnet, the autodetected floating network) are
+passed in as `Discovered`, so the builder stays pure and its golden tests need no cloud.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from octavia_lb.common import annotations as _catalogue  # noqa: F401  first: it completes options' import
+from octavia_lb.common import naming
+from octavia_lb.common.config import CloudConfig
+from octavia_lb.common.options import FloatingSubnetSpec, ServiceOptions, resolve
+from octavia_lb.common.service import ServiceView
+from octavia_lb.common.values import ProxyProtocol
+
+OVN = "ovn"
+HEALTHZ = "/healthz"
+
+
+class BuildError(ValueError):
+    """The Service cannot be turned into a load balancer; the message is OCCM's where OCCM has one."""
+
+
+class Reason(Enum):
+    """Reasons of the Warning Events the builder asks for (occm-semantics §9)."""
+
+    SOURCE_RANGES_IGNORED = "LoadBalancerSourceRangesIgnored"
+    ZONES_IGNORED = "LoadBalancerAvailabilityZonesIgnored"
+    FORCED_INTERNAL = "LoadBalancerForcedInternal"
+    FLOATING_IP_SKIPPED = "LoadBalancerFloatingIPSkipped"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A Warning Event the reconcile should emit."""
+
+    reason: Reason
+    message: str
+
+
+@dataclass(frozen=True)
+class Features:
+    """What the Octavia API supports: its highest version (from `GET /`) and the configured provider.
+
+    Every gate except tags is off for `ovn`, as in OCCM's IsOctaviaFeatureSupported.
+    """
+
+    version: tuple[int, int] = (2, 30)
+    provider: str = "amphora"
+
+    def _since(self, minor: int) -> bool:
+        return self.provider != OVN and self.version >= (2, minor)
+
+    @property
+    def tags(self) -> bool:
+        return self.version >= (2, 5)
+
+    @property
+    def timeouts(self) -> bool:
+        return self._since(1)
+
+    @property
+    def flavors(self) -> bool:
+        return self._since(6)
+
+    @property
+    def allowed_cidrs(self) -> bool:
+        return self._since(12)
+
+    @property
+    def availability_zones(self) -> bool:
+        return self._since(14)
+
+    @property
+    def http_monitor_on_udp(self) -> bool:
+        return self._since(16)
+
+    @property
+    def http_monitors(self) -> bool:
+        return self.provider != OVN
+
+
+@dataclass(frozen=True)
+class NodeView:
+    """The fields of a Node the builder reads."""
+
+    name: str
+    addresses: tuple[tuple[str, str], ...] = ()  # (type, address), in status order
+    labels: Mapping[str, str] = field(default_factory=dict)
+    provider_id: str = ""
+
+    @classmethod
+    def from_dict(cls, node: Mapping[str, Any]) -> NodeView:
+        meta, status = node.get("metadata") or {}, node.get("status") or {}
+        addresses = tuple((a.get("type", ""), a.get("address", "")) for a in status.get("addresses") or [])
+        return cls(
+            name=meta.get("name", ""),
+            addresses=addresses,
+            labels=dict(meta.get("labels") or {}),
+            provider_id=(node.get("spec") or {}).get("providerID") or "",
+        )
+
+    def address(self, family: str) -> str | None:
+        """InternalIP first, then ExternalIP, of the given family (OCCM's nodeAddressForLB)."""
+        six = family == "IPv6"
+        for kind in ("InternalIP", "ExternalIP"):
+            for typ, addr in self.addresses:
+                if typ == kind and (":" in addr) == six:
+                    return addr
+        return None
+
+
+@dataclass(frozen=True)
+class Discovered:
+    """Cloud facts looked up before building: only needed when cloud.conf and annotations leave them open."""
+
+    vip_subnet_id: str = ""
+    floating_network_id: str = ""
+
+
+@dataclass(frozen=True)
+class WantMember:
+    name: str
+    address: str
+    protocol_port: int
+    subnet_id: str | None = None
+    monitor_port: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str, int, int | None]:
+        """OCCM compares members on name-address-port-monitorPort (a subnet change alone is not re-sent)."""
+        return (self.name, self.address, self.protocol_port, self.monitor_port)
+
+
+@dataclass(frozen=True)
+class WantMonitor:
+    name: str
+    type: str
+    delay: int
+    timeout: int
+    max_retries: int
+    max_retries_down: int
+    http_method: str | None = None
+    url_path: str | None = None
+    expected_codes: str | None = None
+
+
+@dataclass(frozen=True)
+class WantPool:
+    name: str
+    protocol: str
+    lb_algorithm: str
+    session_persistence: str | None
+    members: tuple[WantMember, ...]
+    monitor: WantMonitor | None
+
+
+@dataclass(frozen=True)
+class WantListener:
+    name: str
+    protocol: str
+    port: int
+    service_protocol: str  # spec.ports[].protocol: the key OCCM's port-collision check uses
+    connection_limit: int
+    timeouts: tuple[int, int, int, int] | None  # client_data, member_connect, member_data, tcp_inspect
+    allowed_cidrs: tuple[str, ...]
+    insert_headers: tuple[tuple[str, str], ...]
+    tls_container_ref: str | None
+    tags: tuple[str, ...]
+    pool: WantPool
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.protocol, self.port)
+
+
+@dataclass(frozen=True)
+class WantLoadBalancer:
+    name: str
+    description: str
+    tags: tuple[str, ...]
+    provider: str
+    flavor_id: str | None
+    availability_zone: str | None
+    vip_network_id: str | None
+    vip_subnet_id: str | None
+    vip_port_id: str | None
+    vip_address: str | None
+
+
+@dataclass(frozen=True)
+class WantFloatingIP:
+    network_id: str
+    subnet: FloatingSubnetSpec
+    address: str | None  # spec.loadBalancerIP: reuse that floating IP
+    description: str
+
+
+@dataclass(frozen=True)
+class StatusPolicy:
+    """How the address becomes status.loadBalancer.ingress (occm-semantics §5.6)."""
+
+    hostname: str | None
+    proxy: bool
+    ingress_hostname_suffix: str | None
+
+    def ingress(self, address: str) -> list[dict[str, str]]:
+        if self.hostname:
+            return [{"hostname": self.hostname}]
+        if self.proxy and self.ingress_hostname_suffix:
+            return [{"hostname": f"{address}.{self.ingress_hostname_suffix}"}]
+        return [{"ip": address, "ipMode": "Proxy" if self.proxy else "VIP"}]
+
+
+@dataclass(frozen=True)
+class DesiredService:
+    namespace: str
+    name: str
+    lb_name: str
+    legacy_name: str
+    load_balancer: WantLoadBalancer
+    listeners: tuple[WantListener, ...]
+    floating_ip: WantFloatingIP | None
+    internal: bool
+    keep_floatingip: bool
+    shared_id: str | None
+    status: StatusPolicy
+    notices: tuple[Notice, ...]
+    ip_family: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class BuildInput:
+    """Everything the builder reads; grouped so the signature stays short."""
+
+    service: Mapping[str, Any]
+    nodes: Sequence[NodeView]
+    config: CloudConfig
+    cluster: str
+    features: Features = Features()
+    discovered: Discovered = Discovered()
+
+
+def build_desired(
+    service: Mapping[str, Any],
+    nodes: Sequence[NodeView],
+    config: CloudConfig,
+    cluster: str,
+    features: Features = Features(),
+    discovered: Discovered = Discovered(),
+) -> DesiredService:
+    """The desired graph for `service`; raises BuildError with a message naming the field and value."""
+    return _Builder(BuildInput(service, nodes, config, cluster, features, discovered)).build()
+
+
+def service_options(service: Mapping[str, Any], config: CloudConfig) -> tuple[ServiceView, ServiceOptions]:
+    """The Service view and its options; BuildError if any value does not parse."""
+    view = ServiceView.from_dict(service)
+    problems = list(view.problems)
+    options = resolve(view, config, problems)
+    if problems:
+        raise BuildError("; ".join(problems))
+    return view, options
+
+
+class _Builder:
+    def __init__(self, given: BuildInput) -> None:
+        self.given = given
+        self.view, self.opts = service_options(given.service, given.config)
+        self.features = given.features
+        self.lb_name = naming.lb_name(given.cluster, self.view.namespace, self.view.name)
+        self.notices: list[Notice] = []
+
+    def build(self) -> DesiredService:
+        view, opts = self.view, self.opts
+        if not self.given.nodes:
+            raise BuildError(f"there are no available nodes for LoadBalancer service {view.key}")
+        if not view.ports:
+            raise BuildError("no service ports provided")
+        if opts.proxy_protocol is not ProxyProtocol.OFF and opts.x_forwarded_for:
+            raise BuildError(
+                "annotation loadbalancer.openstack.org/proxy-protocol and "
+                "loadbalancer.openstack.org/x-forwarded-for cannot be used together"
+            )
+        floating = self._floating_ip()
+        internal = floating is None
+        listeners = tuple(self._listener(i, port) for i, port in enumerate(view.ports))
+        lb = self.given.config.load_balancer
+        return DesiredService(
+            namespace=view.namespace,
+            name=view.name,
+            lb_name=self.lb_name,
+            legacy_name=naming.legacy_lb_name(view.uid) if view.uid else "",
+            load_balancer=self._load_balancer(internal),
+            listeners=listeners,
+            floating_ip=floating,
+            internal=internal,
+            keep_floatingip=opts.keep_floatingip,
+            shared_id=opts.load_balancer_id or None,
+            status=StatusPolicy(
+                hostname=opts.hostname or None,
+                proxy=opts.proxy_protocol is not ProxyProtocol.OFF,
+                ingress_hostname_suffix=lb.ingress_hostname_suffix if lb.enable_ingress_hostname else None,
+            ),
+            notices=tuple(self.notices),
+            ip_family=opts.ip_family,
+        )
+
+    # ---- load balancer -------------------------------------------------------------------------
+    def _vip_subnet(self) -> str:
+        return self.opts.subnet_id or self.given.discovered.vip_subnet_id
+
+    def _load_balancer(self, internal: bool) -> WantLoadBalancer:
+        opts, features, view = self.opts, self.features, self.view
+        zone = opts.availability_zone or None
+        if zone and not features.availability_zones:
+            self.notices.append(
+                Notice(
+                    Reason.ZONES_IGNORED,
+                    (
+                        "LoadBalancer Availability Zones aren't supported. Please, upgrade Octavia API to "
+                        f"version 2.14 or later (Ussuri release) to use them for Service {view.key}"
+                    ),
+                )
+            )
+            zone = None
+        port_id = opts.port_id or None
+        # loadBalancerIP is the VIP only for internal or IPv6 Services; otherwise it names a floating IP
+        vip_address = view.load_balancer_ip or None if (internal or opts.ip_family == "IPv6") else None
+        return WantLoadBalancer(
+            name=self.lb_name,
+            description=naming.lb_description(self.given.cluster, view.namespace, view.name),
+            tags=(self.lb_name,) if features.tags else (),
+            provider=opts.lb_provider,
+            flavor_id=(opts.flavor_id or None) if features.flavors else None,
+            availability_zone=zone,
+            vip_network_id=None if port_id else (opts.network_id or None),
+            vip_subnet_id=None if port_id else (self._vip_subnet() or None),
+            vip_port_id=port_id,
+            vip_address=None if port_id else vip_address,
+        )
+
+    # ---- floating IP ---------------------------------------------------------------------------
+    def _floating_ip(self) -> WantFloatingIP | None:
+        opts, view = self.opts, self.view
+        if opts.internal:
+            return None
+        if opts.ip_family == "IPv6":
+            self.notices.append(
+                Notice(
+                    Reason.FLOATING_IP_SKIPPED,
+                    (f"Floating IP not supported for IPv6 Service {view.key}. Using IPv6 address instead."),
+                )
+            )
+            return None
+        network = opts.floating_network_id or self.given.discovered.floating_network_id
+        if not network:
+            self.notices.append(
+                Notice(
+                    Reason.FORCED_INTERNAL,
+                    (
+                        f"Floating network configuration not provided for Service {view.key}, forcing to "
+                        "ensure an internal load balancer service"
+                    ),
+                )
+            )
+            return None
+        return WantFloatingIP(
+            network_id=network,
+            subnet=opts.floating_subnet,
+            address=view.load_balancer_ip or None,
+            description=naming.fip_description(self.given.cluster, view.namespace, view.name),
+        )
+
+    # ---- listeners -----------------------------------------------------------------------------
+    def _listener(self, index: int, port: Any) -> WantListener:
+        opts, features = self.opts, self.features
+        protocol = port.protocol
+        if opts.tls:
+            protocol = "TERMINATED_HTTPS"
+        elif opts.x_forwarded_for:
+            protocol = "HTTP"
+        timeouts = (
+            opts.timeout_client_data,
+            opts.timeout_member_connect,
+            opts.timeout_member_data,
+            opts.timeout_tcp_inspect,
+        )
+        return WantListener(
+            name=naming.listener_name(index, self.lb_name),
+            protocol=protocol,
+            port=port.port,
+            service_protocol=port.protocol,
+            connection_limit=opts.connection_limit,
+            timeouts=timeouts if features.timeouts else None,
+            allowed_cidrs=self._allowed_cidrs(),
+            insert_headers=(("X-Forwarded-For", "true"),) if opts.x_forwarded_for else (),
+            tls_container_ref=opts.default_tls_container_ref or None,
+            tags=(self.lb_name,) if features.tags else (),
+            pool=self._pool(index, port, protocol),
+        )
+
+    def _allowed_cidrs(self) -> tuple[str, ...]:
+        ranges = self.opts.source_ranges
+        if self.features.allowed_cidrs:
+            return ranges
+        if set(ranges) - {"0.0.0.0/0", "::/0"} and not any(
+            n.reason is Reason.SOURCE_RANGES_IGNORED for n in self.notices
+        ):
+            self.notices.append(
+                Notice(
+                    Reason.SOURCE_RANGES_IGNORED,
+                    (
+                        f"LoadBalancerSourceRanges are ignored for Service {self.view.key} because Octavia "
+                        "provider does not support it"
+                    ),
+                )
+            )
+        return ()
+
+    def _pool(self, index: int, port: Any, listener_protocol: str) -> WantPool:
+        opts = self.opts
+        if opts.proxy_protocol is not ProxyProtocol.OFF:
+            protocol = opts.proxy_protocol.value
+        elif opts.x_forwarded_for or opts.tls:
+            protocol = "HTTP"
+        else:
+            protocol = listener_protocol
+        monitor = self._monitor(index, port)
+        monitor_port = self._health_port() if monitor is not None and monitor.type == "HTTP" else None
+        return WantPool(
+            name=naming.pool_name(index, self.lb_name),
+            protocol=protocol,
+            lb_algorithm=opts.lb_method,
+            session_persistence="SOURCE_IP" if self.view.session_affinity == "ClientIP" else None,
+            members=self._members(port.node_port, monitor_port),
+            monitor=monitor,
+        )
+
+    def _members(self, node_port: int, monitor_port: int | None) -> tuple[WantMember, ...]:
+        if node_port == 0:  # allocateLoadBalancerNodePorts: false
+            return ()
+        subnet = self.opts.member_subnet_id or self._vip_subnet() or None
+        members = []
+        for node in self.given.nodes:
+            if not _selected(node, self.opts.node_selector):
+                continue
+            address = node.address(self.opts.ip_family)
+            if address is not None:
+                members.append(WantMember(node.name, address, node_port, subnet, monitor_port))
+        return tuple(sorted(members, key=lambda m: m.name))
+
+    def _health_port(self) -> int:
+        view = self.view
+        if self.opts.enable_health_monitor and view.external_traffic_policy == "Local":
+            return max(view.health_check_node_port, 0)
+        return 0
+
+    def _monitor(self, index: int, port: Any) -> WantMonitor | None:
+        opts = self.opts
+        if not opts.enable_health_monitor:
+            return None
+        kind = {"UDP": "UDP-CONNECT", "SCTP": "SCTP"}.get(port.protocol, "TCP")
+        http = (
+            self._health_port() > 0
+            and self.features.http_monitors
+            and (port.protocol != "UDP" or self.features.http_monitor_on_udp)
+        )
+        common = dict(
+            name=naming.monitor_name(index, self.lb_name),
+            delay=opts.health_monitor_delay,
+            timeout=opts.health_monitor_timeout,
+            max_retries=opts.health_monitor_max_retries,
+            max_retries_down=opts.health_monitor_max_retries_down,
+        )
+        if http:
+            return WantMonitor(
+                type="HTTP", http_method="GET", url_path=HEALTHZ, expected_codes="200", **common
+            )
+        return WantMonitor(type=kind, **common)
+
+
+def _selected(node: NodeView, selector: Mapping[str, str]) -> bool:
+    """All selector keys present, with equal values where a value is given."""
+    for key, value in selector.items():
+        if key not in node.labels or (value and node.labels[key] != value):
+            return False
+    return True

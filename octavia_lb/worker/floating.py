@@ -1,0 +1,109 @@
+"""The floating IP of a load balancer's VIP port (occm-semantics §5.6), and its release on cleanup.
+
+Neutron calls do not depend on Octavia's provisioning state, so these run in the same reconcile as an
+Octavia step. Only floating IPs whose description carries OCCM's mark are ever deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from octavia_lb.common import naming
+from octavia_lb.common.model import DesiredService, WantFloatingIP
+from octavia_lb.common.subnets import parse_name_pattern, parse_tag_filter
+from octavia_lb.worker.errors import PermanentError, ReconcileError
+from octavia_lb.worker.observed import Observed, OsFloatingIP, OsLoadBalancer
+from octavia_lb.worker.openstack import Gateway
+from octavia_lb.worker.plan import PlanError
+
+log = logging.getLogger(__name__)
+
+
+def ensure_floating_ip(gateway: Gateway, want: DesiredService, os_state: Observed, owner: bool) -> str:
+    """Make the VIP port's floating IP match the wish; returns the Service's address (FIP, else VIP)."""
+    lb, fip = os_state.lb, os_state.floating_ip
+    if want.floating_ip is None:
+        if fip is not None and owner:
+            release(gateway, fip, keep=want.keep_floatingip, who=want.key)
+        return lb.vip_address
+    if fip is not None:
+        return fip.address
+    if not owner:
+        raise PlanError(
+            f"cannot attach a floating IP to a load balancer for a shared Service {want.key}, only "
+            "owner Service can do that"
+        )
+    return _attach(gateway, want.floating_ip, lb, want.key)
+
+
+def release(gateway: Gateway, fip: OsFloatingIP, keep: bool, who: str) -> None:
+    """Delete a floating IP we created (unless kept); detach one we did not create."""
+    if naming.is_our_fip(fip.description) and not keep:
+        log.info("%s: delete floating IP %s", who, fip.address)
+        gateway.delete_floating_ip(fip.id)
+    elif fip.port_id:
+        log.info("%s: detach floating IP %s", who, fip.address)
+        gateway.attach_floating_ip(fip.id, None)
+
+
+def _attach(gateway: Gateway, wish: WantFloatingIP, lb: OsLoadBalancer, who: str) -> str:
+    if wish.address:
+        found = gateway.floating_ips(floating_ip_address=wish.address)
+        if found:
+            existing = found[0]
+            if existing.port_id and existing.port_id != lb.vip_port_id:
+                raise PlanError(f"floating IP {wish.address} is not available")
+            log.info("%s: attach floating IP %s to %s", who, existing.address, lb.vip_port_id)
+            gateway.attach_floating_ip(existing.id, lb.vip_port_id)
+            return existing.address
+    body = {
+        "floating_network_id": wish.network_id,
+        "port_id": lb.vip_port_id,
+        "description": wish.description,
+    }
+    if wish.address:
+        body["floating_ip_address"] = wish.address
+    last: ReconcileError = PermanentError("no subnet to create the floating IP in")
+    for subnet in _subnets(gateway, wish):
+        try:
+            created = gateway.create_floating_ip({**body, **({"subnet_id": subnet} if subnet else {})})
+        except ReconcileError as exc:
+            last = exc
+            continue
+        log.info("%s: created floating IP %s", who, created.address)
+        return created.address
+    raise type(last)(f"error creating LB floatingip: {last.message}") from last
+
+
+def _subnets(gateway: Gateway, wish: WantFloatingIP) -> list[str]:
+    """Subnets to try in order: the given id, those matching the name/tag spec, or "" (Neutron's choice)."""
+    spec = wish.subnet
+    if spec.subnet_id:
+        network = gateway.subnet_network(spec.subnet_id)
+        if network is None:
+            raise PermanentError(f'failed to find subnet "{spec.subnet_id}"')
+        if network != wish.network_id:
+            raise PermanentError(
+                f'floating IP subnet "{spec.subnet_id}" doesn\'t belong to the network "{network}"'
+            )
+        return [spec.subnet_id]
+    if wish.address or not (spec.pattern or spec.tags):
+        return [""]
+    tags = parse_tag_filter(spec.tags) if spec.tags else None
+    listed = gateway.subnets(wish.network_id, tags.neutron_filter() if tags else {})
+    if not listed:
+        raise PermanentError(f"could not find subnets for network {wish.network_id}")
+    pattern = parse_name_pattern(spec.pattern) if spec.pattern else None
+    chosen = [sid for sid, name in listed if pattern is None or pattern.matches(name)]
+    if not chosen:
+        raise PermanentError(f"no subnet matching {_spec_text(wish)} found for network {wish.network_id}")
+    return chosen
+
+
+def _spec_text(wish: WantFloatingIP) -> str:
+    parts = []
+    if wish.subnet.pattern:
+        parts.append(f'pattern: "{wish.subnet.pattern}"')
+    if wish.subnet.tags:
+        parts.append(f'tags: "{wish.subnet.tags}"')
+    return ", ".join(parts)

@@ -1,0 +1,213 @@
+"""What exists in OpenStack as typed frozen snapshots (`os_*`): read by the gateway, compared by the planner.
+
+Typed ids keep a listener id from being passed where a pool id is wanted. The snapshots carry only the
+fields the planner compares, in the same shapes as the desired model (tuples, None for "unset").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NewType
+
+LoadBalancerId = NewType("LoadBalancerId", str)
+ListenerId = NewType("ListenerId", str)
+PoolId = NewType("PoolId", str)
+MonitorId = NewType("MonitorId", str)
+FloatingIpId = NewType("FloatingIpId", str)
+
+ACTIVE = "ACTIVE"
+ERROR = "ERROR"
+
+
+@dataclass(frozen=True)
+class OsLoadBalancer:
+    id: LoadBalancerId
+    name: str
+    provisioning_status: str
+    vip_address: str
+    vip_port_id: str
+    vip_subnet_id: str
+    tags: tuple[str, ...]
+    pool_ids: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_api(cls, body: dict[str, Any]) -> OsLoadBalancer:
+        return cls(
+            id=LoadBalancerId(body["id"]),
+            name=body.get("name") or "",
+            provisioning_status=body.get("provisioning_status") or "",
+            vip_address=body.get("vip_address") or "",
+            vip_port_id=body.get("vip_port_id") or "",
+            vip_subnet_id=body.get("vip_subnet_id") or "",
+            tags=tuple(body.get("tags") or ()),
+            pool_ids=frozenset(p["id"] for p in body.get("pools") or ()),
+        )
+
+    @property
+    def pending(self) -> bool:
+        return self.provisioning_status.startswith("PENDING_")
+
+
+@dataclass(frozen=True)
+class OsListener:
+    id: ListenerId
+    name: str
+    protocol: str
+    port: int
+    connection_limit: int
+    timeouts: tuple[int, int, int, int]
+    allowed_cidrs: tuple[str, ...]
+    insert_headers: tuple[tuple[str, str], ...]
+    tls_container_ref: str | None
+    tags: tuple[str, ...]
+    default_pool_id: PoolId | None
+
+    @classmethod
+    def from_api(cls, body: dict[str, Any]) -> OsListener:
+        return cls(
+            id=ListenerId(body["id"]),
+            name=body.get("name") or "",
+            protocol=body["protocol"],
+            port=int(body["protocol_port"]),
+            connection_limit=int(body.get("connection_limit", -1)),
+            timeouts=(
+                int(body.get("timeout_client_data") or 0),
+                int(body.get("timeout_member_connect") or 0),
+                int(body.get("timeout_member_data") or 0),
+                int(body.get("timeout_tcp_inspect") or 0),
+            ),
+            allowed_cidrs=tuple(body.get("allowed_cidrs") or ()),
+            insert_headers=tuple(sorted((body.get("insert_headers") or {}).items())),
+            tls_container_ref=body.get("default_tls_container_ref") or None,
+            tags=tuple(body.get("tags") or ()),
+            default_pool_id=PoolId(body["default_pool_id"]) if body.get("default_pool_id") else None,
+        )
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.protocol, self.port)
+
+
+@dataclass(frozen=True)
+class OsMember:
+    id: str
+    name: str
+    address: str
+    protocol_port: int
+    subnet_id: str | None
+    monitor_port: int | None
+
+    @classmethod
+    def from_api(cls, body: dict[str, Any]) -> OsMember:
+        return cls(
+            body["id"],
+            body.get("name") or "",
+            body["address"],
+            int(body["protocol_port"]),
+            body.get("subnet_id"),
+            body.get("monitor_port"),
+        )
+
+    @property
+    def key(self) -> tuple[str, str, int, int | None]:
+        return (self.name, self.address, self.protocol_port, self.monitor_port)
+
+
+@dataclass(frozen=True)
+class OsMonitor:
+    id: MonitorId
+    name: str
+    type: str
+    delay: int
+    timeout: int
+    max_retries: int
+    max_retries_down: int
+    http_method: str | None
+    url_path: str | None
+    expected_codes: str | None
+
+    @classmethod
+    def from_api(cls, body: dict[str, Any]) -> OsMonitor:
+        http = body.get("type") in ("HTTP", "HTTPS")
+        return cls(
+            MonitorId(body["id"]),
+            body.get("name") or "",
+            body["type"],
+            int(body["delay"]),
+            int(body["timeout"]),
+            int(body["max_retries"]),
+            int(body.get("max_retries_down") or 3),
+            body.get("http_method") if http else None,
+            body.get("url_path") if http else None,
+            body.get("expected_codes") if http else None,
+        )
+
+
+@dataclass(frozen=True)
+class OsPool:
+    id: PoolId
+    name: str
+    protocol: str
+    lb_algorithm: str
+    session_persistence: str | None
+    listener_ids: tuple[str, ...]
+    member_ids: tuple[str, ...]
+    monitor_id: MonitorId | None
+
+    @classmethod
+    def from_api(cls, body: dict[str, Any]) -> OsPool:
+        persistence = body.get("session_persistence") or {}
+        return cls(
+            PoolId(body["id"]),
+            body.get("name") or "",
+            body["protocol"],
+            body["lb_algorithm"],
+            persistence.get("type"),
+            tuple(li["id"] for li in body.get("listeners") or ()),
+            tuple(m["id"] for m in body.get("members") or ()),
+            MonitorId(body["healthmonitor_id"]) if body.get("healthmonitor_id") else None,
+        )
+
+
+@dataclass(frozen=True)
+class OsFloatingIP:
+    id: FloatingIpId
+    address: str
+    port_id: str | None
+    network_id: str
+    description: str
+
+    @classmethod
+    def from_api(cls, body: Any) -> OsFloatingIP:
+        return cls(
+            FloatingIpId(body["id"]),
+            body["floating_ip_address"],
+            body.get("port_id"),
+            body.get("floating_network_id") or "",
+            body.get("description") or "",
+        )
+
+
+@dataclass(frozen=True)
+class PoolState:
+    """A pool with its members and monitor."""
+
+    pool: OsPool
+    members: tuple[OsMember, ...]
+    monitor: OsMonitor | None
+
+
+@dataclass(frozen=True)
+class ListenerState:
+    listener: OsListener
+    pool: PoolState | None
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One load balancer with every listener/pool/member/monitor, and the floating IP on its VIP port."""
+
+    lb: OsLoadBalancer
+    listeners: tuple[ListenerState, ...]
+    orphan_pools: tuple[PoolState, ...]
+    floating_ip: OsFloatingIP | None

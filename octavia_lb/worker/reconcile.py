@@ -1,0 +1,251 @@
+"""One level-triggered reconcile of one Service: read fresh, build, observe, apply the next step, write back.
+
+    reconcile_service(context, ns, name)
+      Service gone                      → nothing to do
+      wants a load balancer             → ensure: create (fully populated) or converge one step at a time;
+                                          PENDING_* → Requeue; ERROR build → delete, retry later
+      deleted / no longer LoadBalancer  → cleanup (if our finalizer is on it), finalizer removed last
+
+It never waits for Octavia: after each Octavia write it raises `Requeue`, and the next run observes the
+result. Errors become a `SyncLoadBalancerFailed` Event and a False `LoadBalancerReady` condition carrying
+the message (Octavia's own text included), then propagate for the task to retry or give up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+from octavia_lb.common.model import BuildError, DesiredService, build_desired, service_options
+from octavia_lb.common.naming import lb_name, legacy_lb_name
+from octavia_lb.common.options import read_options
+from octavia_lb.common.rules import FINALIZER, is_managed
+from octavia_lb.worker.apply import observe, run_step
+from octavia_lb.worker.errors import PermanentError, ReconcileError, Requeue, TemporaryError
+from octavia_lb.worker.features import discover, gateway_for
+from octavia_lb.worker.floating import ensure_floating_ip, release
+from octavia_lb.worker.nodes import eligible_nodes
+from octavia_lb.worker.observed import ACTIVE, ERROR, Observed, OsLoadBalancer
+from octavia_lb.worker.openstack import Gateway
+from octavia_lb.worker.plan import (
+    PlanError,
+    deletes_load_balancer,
+    load_balancer_body,
+    next_cleanup_step,
+    next_step,
+    sharing_of,
+)
+from octavia_lb.worker.status import LB_ADDRESS, LB_ID, EventReason, KubeWriter, ready_condition
+
+log = logging.getLogger(__name__)
+
+PROVISIONING = "Provisioning"
+DELETING = "Deleting"
+
+
+def reconcile_service(context: Any, namespace: str, name: str) -> None:
+    """The entry point the Celery task calls."""
+    kube = KubeWriter(context.kube)
+    service = kube.read_service(namespace, name)
+    if service is None:
+        return
+    run = _Run(context, kube, service)
+    if is_managed(service) and not service["metadata"].get("deletionTimestamp"):
+        run.ensure()
+    elif FINALIZER in (service["metadata"].get("finalizers") or ()):
+        run.cleanup()
+
+
+class _Run:
+    def __init__(self, context: Any, kube: KubeWriter, service: dict[str, Any]) -> None:
+        self.context = context
+        self.kube = kube
+        self.service = service
+        self.config = context.cloud_config
+        self.cluster = context.settings.cluster_name
+        self.countdown = context.settings.requeue_countdown
+        meta = service["metadata"]
+        self.key = f"{meta['namespace']}/{meta['name']}"
+        self.lb_name = lb_name(self.cluster, meta["namespace"], meta["name"])
+        self.legacy = legacy_lb_name(meta["uid"]) if meta.get("uid") else ""
+        self._gateway: Gateway | None = None
+
+    @property
+    def gateway(self) -> Gateway:
+        if self._gateway is None:
+            self._gateway = gateway_for(self.context)
+        return self._gateway
+
+    # ---- ensure --------------------------------------------------------------------------------
+    def ensure(self) -> None:
+        with self._reporting("failed to ensure load balancer"):
+            _, options = service_options(self.service, self.config)
+            self.kube.add_finalizer(self.service, FINALIZER)
+            nodes = eligible_nodes(self.context.kube)
+            lb = self._find(options.load_balancer_id)
+            discovered = discover(self.gateway, options, nodes, self.key, lb.vip_subnet_id if lb else "")
+            want = build_desired(
+                self.service, nodes, self.config, self.cluster, self.gateway.features(), discovered
+            )
+            if lb is None:
+                self._create(want)
+            with self.context.lock_load_balancer(lb.id):
+                self._converge(want, lb)
+
+    def _find(self, lb_id: str | None) -> OsLoadBalancer | None:
+        if lb_id:
+            lb = self.gateway.get_load_balancer(lb_id)
+            if lb is None:
+                raise PermanentError(f"failed to get load balancer {lb_id}: Load Balancer {lb_id} not found")
+            return lb
+        for name in (self.lb_name, self.legacy):
+            found = self.gateway.find_load_balancers(name) if name else []
+            if len(found) > 1:
+                raise PermanentError(
+                    f"error getting loadbalancer for Service {self.key}: multiple results "
+                    "where only one expected"
+                )
+            if found:
+                return found[0]
+        return None
+
+    def _create(self, want: DesiredService) -> NoReturn:
+        self._progress(f"creating load balancer {want.lb_name}")
+        body = load_balancer_body(want)
+        if self.config.load_balancer.provider_requires_serial_api_calls:
+            body.pop("listeners")  # the converge loop adds them one by one
+        try:
+            lb = self.gateway.create_load_balancer(body)
+        except ReconcileError as exc:
+            raise type(exc)(f"error creating loadbalancer {want.lb_name}: {exc.message}") from exc
+        self.kube.set_annotations(self.service, {LB_ID: lb.id})
+        raise Requeue(self.countdown, f"load balancer {lb.id} created, {lb.provisioning_status}")
+
+    def _converge(self, want: DesiredService, lb: OsLoadBalancer) -> None:
+        owner = lb.name == want.lb_name
+        self._settle(lb, owner)
+        self.kube.set_annotations(self.service, {LB_ID: lb.id})
+        os_state = observe(self.gateway, lb)
+        sharing = sharing_of(
+            want, os_state, self.config.load_balancer.max_shared_lb, self.gateway.features().tags
+        )
+        step = next_step(want, os_state, sharing)
+        if step is not None:
+            self._progress(step.describe)
+            run_step(self.gateway, step, self.key)
+            raise Requeue(self.countdown, step.describe)
+        address = ensure_floating_ip(self.gateway, want, os_state, owner)
+        self.kube.set_annotations(self.service, {LB_ADDRESS: address})
+        self._ready(want, lb, address)
+
+    def _settle(self, lb: OsLoadBalancer, owner: bool) -> None:
+        """Only an ACTIVE load balancer can be changed: wait for PENDING_*, replace a failed build."""
+        if lb.pending:
+            raise Requeue(self.countdown, f"load balancer {lb.id} is {lb.provisioning_status}")
+        if lb.provisioning_status == ERROR and owner:
+            self.gateway.delete_load_balancer(lb.id, cascade=True)
+            self.kube.set_annotations(self.service, {LB_ID: None, LB_ADDRESS: None})
+            raise TemporaryError(
+                f"loadbalancer {lb.id} has gone into ERROR state, please check Octavia for "
+                "details. Load balancer was deleted and its creation will be retried",
+                delay=self.countdown,
+            )
+        if lb.provisioning_status != ACTIVE:
+            raise TemporaryError(
+                f"load balancer {lb.id} is not ACTIVE, current provisioning status: {lb.provisioning_status}"
+            )
+
+    def _ready(self, want: DesiredService, lb: OsLoadBalancer, address: str) -> None:
+        ingress = want.status.ingress(address)
+        old = ready_condition(self.service)
+        was_ready = (
+            bool(old and old.get("status") == "True")
+            and ((self.service.get("status") or {}).get("loadBalancer") or {}).get("ingress") == ingress
+        )
+        self.kube.set_status(self.service, ingress, True, "Ready", f"load balancer {lb.id} serves {address}")
+        if not was_ready:
+            for notice in want.notices:
+                self.kube.event(self.service, True, notice.reason.value, notice.message)
+            self.kube.event(self.service, False, EventReason.ENSURED.value, "Ensured load balancer")
+
+    def _progress(self, what: str) -> None:
+        old = ready_condition(self.service)
+        if not (old and old.get("reason") == PROVISIONING):
+            self.kube.event(self.service, False, EventReason.ENSURING.value, "Ensuring load balancer")
+        self.kube.set_status(self.service, None, False, PROVISIONING, what)
+
+    # ---- cleanup -------------------------------------------------------------------------------
+    def cleanup(self) -> None:
+        with self._reporting("failed to delete load balancer", EventReason.DELETE_FAILED):
+            options, _problems = read_options(self.service, self.config)  # bad values must not block deletion
+            lb = self._find_for_cleanup(options.load_balancer_id)
+            if lb is not None:
+                with self.context.lock_load_balancer(lb.id):
+                    self._dismantle(lb, options.keep_floatingip)
+            self._finish_cleanup()
+
+    def _find_for_cleanup(self, lb_id: str | None) -> OsLoadBalancer | None:
+        if lb_id:
+            return self.gateway.get_load_balancer(lb_id)  # already gone: deletion is complete
+        return self._find(None)
+
+    def _dismantle(self, lb: OsLoadBalancer, keep_floatingip: bool) -> None:
+        if lb.pending:
+            raise Requeue(self.countdown, f"load balancer {lb.id} is {lb.provisioning_status}")
+        if lb.provisioning_status not in (ACTIVE, ERROR):
+            raise TemporaryError(
+                f"load balancer {lb.id} is in immutable status, current provisioning status: "
+                f"{lb.provisioning_status}"
+            )
+        self._deleting()
+        os_state: Observed = observe(self.gateway, lb)
+        owner = lb.name == self.lb_name
+        if deletes_load_balancer(self.lb_name, os_state):
+            if os_state.floating_ip is not None:
+                release(self.gateway, os_state.floating_ip, keep=keep_floatingip, who=self.key)
+            cascade = self.config.load_balancer.cascade_delete
+            step = None if cascade else next_cleanup_step(self.lb_name, os_state, True)
+            if step is not None and step.call != "update_load_balancer":
+                run_step(self.gateway, step, self.key)
+            else:
+                log.info("%s: delete load balancer %s", self.key, lb.id)
+                self.gateway.delete_load_balancer(lb.id, cascade=cascade)
+            raise Requeue(self.countdown, f"deleting load balancer {lb.id}")
+        step = next_cleanup_step(self.lb_name, os_state, owner)
+        if step is not None:
+            run_step(self.gateway, step, self.key)
+            raise Requeue(self.countdown, step.describe)
+
+    def _deleting(self) -> None:
+        old = ready_condition(self.service)
+        if not (old and old.get("reason") == DELETING):
+            self.kube.event(self.service, False, EventReason.DELETING.value, "Deleting load balancer")
+            self.kube.set_status(self.service, None, False, DELETING, "deleting load balancer")
+
+    def _finish_cleanup(self) -> None:
+        self.kube.set_annotations(self.service, {LB_ID: None, LB_ADDRESS: None})
+        if not self.service["metadata"].get("deletionTimestamp"):
+            self.kube.clear_status(self.service)
+        self.kube.event(self.service, False, EventReason.DELETED.value, "Deleted load balancer")
+        self.kube.remove_finalizer(self.service, FINALIZER)
+
+    # ---- errors --------------------------------------------------------------------------------
+    @contextmanager
+    def _reporting(self, doing: str, reason: EventReason = EventReason.SYNC_FAILED) -> Iterator[None]:
+        try:
+            yield
+        except (BuildError, PlanError) as exc:
+            self._failed(doing, str(exc), reason)
+            raise PermanentError(f"{doing}: {exc}") from exc
+        except ReconcileError as exc:
+            self._failed(doing, exc.message, reason)
+            raise
+
+    def _failed(self, doing: str, message: str, reason: EventReason) -> None:
+        text = f"Error syncing load balancer: {doing}: {message}"
+        old = ready_condition(self.service)
+        if not (old and old.get("message") == text):
+            self.kube.event(self.service, True, reason.value, text)
+        self.kube.set_status(self.service, None, False, reason.value, text)

@@ -1,0 +1,198 @@
+"""Harness for reconcile tests: the real kube-apiserver, Redis and OpenStack simulator, a cloud.conf that
+points at the simulator, test Nodes isolated by a per-test node-selector label, and `drive()`, which calls
+the real `reconcile_service` the way the task does (Requeue → call again later) until it settles.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client
+from kubernetes.client import ApiClient
+from kubernetes.client.exceptions import ApiException
+
+from octavia_lb.controlplane.cluster import Cluster
+from octavia_lb.sim.server import cloud_conf_global
+from octavia_lb.worker.errors import PermanentError, Requeue, TemporaryError
+from octavia_lb.worker.reconcile import reconcile_service
+from octavia_lb.worker.settings import Settings
+from octavia_lb.worker.tasks import WorkerContext
+
+SELECTOR_LABEL = "octavia-lb.test/run"
+
+
+@dataclass(frozen=True)
+class CloudIds:
+    """Ids of the simulator's seeded networks."""
+
+    public_network: str
+    public_subnet: str
+    private_network: str
+    private_subnet: str
+
+
+def cloud_ids(state: dict[str, Any]) -> CloudIds:
+    nets = {n["name"]: n["id"] for n in state["network"]["networks"]}
+    subnets = {s["name"]: s["id"] for s in state["network"]["subnets"]}
+    return CloudIds(nets["public"], subnets["public-subnet"], nets["private"], subnets["private-subnet"])
+
+
+def lb_section(ids: CloudIds, run: str, **extra: str) -> str:
+    """`[LoadBalancer]` for the simulator: VIP and members on the private subnet, FIPs from `public`."""
+    keys = {
+        "subnet-id": ids.private_subnet,
+        "floating-network-id": ids.public_network,
+        "node-selector": f"{SELECTOR_LABEL}={run}",
+        **extra,
+    }
+    return "[LoadBalancer]\n" + "".join(f"{k} = {v}\n" for k, v in keys.items())
+
+
+@dataclass
+class Outcome:
+    """What `drive` saw: every Requeue reason and retried error, in order."""
+
+    requeues: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Env:
+    """One test's world: namespace, run label, cloud ids, a WorkerContext and the Kubernetes client."""
+
+    namespace: str
+    run: str
+    ids: CloudIds
+    context: WorkerContext
+    core: client.CoreV1Api
+    cluster: Cluster
+    nodes: list[str]
+    sim: Any
+
+    def add_node(self, name: str, ip: str, **labels: str) -> None:
+        full = f"{self.run}-{name}"
+        self.cluster.create_node(
+            full, ip, labels={SELECTOR_LABEL: self.run, **labels}, provider_id=f"openstack:///{uuid.uuid4()}"
+        )
+        self.nodes.append(full)
+
+    def remove_node(self, name: str) -> None:
+        full = f"{self.run}-{name}"
+        self.core.delete_node(full)
+        self.nodes.remove(full)
+
+    def create_service(
+        self, name: str, ports: list[dict[str, Any]], annotations: dict[str, str] | None = None, **spec: Any
+    ) -> dict[str, Any]:
+        body = {
+            "metadata": {"name": name, "annotations": annotations or {}},
+            "spec": {"type": "LoadBalancer", "ports": ports, **spec},
+        }
+        self.core.create_namespaced_service(self.namespace, body)
+        return body
+
+    def patch_service(self, name: str, patch: dict[str, Any]) -> None:
+        self.core.patch_namespaced_service(name, self.namespace, patch)
+
+    def set_ports(self, name: str, ports: list[dict[str, Any]]) -> None:
+        """Replace spec.ports (a strategic merge would keep ports missing from the patch)."""
+        self.core.patch_namespaced_service(
+            name, self.namespace, [{"op": "replace", "path": "/spec/ports", "value": ports}]
+        )
+
+    def delete_service(self, name: str) -> None:
+        # the client cannot decode the Status a delete returns into its Service model
+        self.core.delete_namespaced_service(name, self.namespace, _preload_content=False)
+
+    def service(self, name: str) -> Any:
+        return self.core.read_namespaced_service(name, self.namespace)
+
+    def events(self, name: str) -> list[tuple[str, str, str]]:
+        items = self.core.list_namespaced_event(
+            self.namespace, field_selector=f"involvedObject.name={name}"
+        ).items
+        return [
+            (e.type, e.reason, e.message)
+            for e in sorted(items, key=lambda e: int(e.metadata.resource_version))
+        ]
+
+    def reasons(self, name: str) -> list[str]:
+        return [reason for _, reason, _ in self.events(name)]
+
+    def drive(self, name: str, timeout: float = 60.0, max_errors: int = 3) -> Outcome:
+        """Reconcile until a run returns; Requeue and TemporaryError come back after a short pause."""
+        outcome = Outcome()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                reconcile_service(self.context, self.namespace, name)
+                return outcome
+            except Requeue as req:
+                outcome.requeues.append(req.reason)
+            except TemporaryError as exc:
+                outcome.errors.append(exc.message)
+                if len(outcome.errors) > max_errors:
+                    raise
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{name} did not settle in {timeout}s: {outcome}")
+            time.sleep(0.25)
+
+    def drive_error(self, name: str, timeout: float = 30.0) -> PermanentError:
+        try:
+            outcome = self.drive(name, timeout)
+        except PermanentError as exc:
+            return exc
+        raise AssertionError(f"{name}: expected a permanent error, settled after {outcome}")
+
+    def lbs(self) -> list[dict[str, Any]]:
+        return self.sim.control.state()["load-balancer"]["loadbalancers"]
+
+    def octavia(self, kind: str) -> list[dict[str, Any]]:
+        return self.sim.control.state()["load-balancer"][kind]
+
+    def fips(self) -> list[dict[str, Any]]:
+        return self.sim.control.state()["network"]["floatingips"]
+
+
+EnvFactory = Callable[..., Env]
+
+
+@pytest.fixture
+def reconcile_env(
+    sim: Any, cluster: Cluster, kube_api: ApiClient, namespace: str, redis_server: str, tmp_path: Path
+) -> Iterator[EnvFactory]:
+    """`reconcile_env(**loadbalancer_keys)` → Env; its Nodes are deleted at teardown."""
+    made: list[Env] = []
+    ids = cloud_ids(sim.control.state())
+    core = client.CoreV1Api(kube_api)
+
+    def make(*, cluster_name: str = "", **lb_keys: str) -> Env:
+        run = f"r{uuid.uuid4().hex[:8]}"
+        conf = tmp_path / f"cloud-{run}.conf"
+        keys = {k.replace("_", "-"): v for k, v in lb_keys.items()}
+        conf.write_text(cloud_conf_global(sim.url) + lb_section(ids, run, **keys))
+        settings = Settings(
+            redis_url=redis_server,
+            cluster_name=cluster_name or f"c{run}",
+            cloud_config=str(conf),
+            kubeconfig=str(cluster.kubeconfig),
+            requeue_countdown=0.2,
+        )
+        env = Env(namespace, run, ids, WorkerContext(settings), core, cluster, [], sim)
+        made.append(env)
+        return env
+
+    yield make
+    for env in made:
+        for node in env.nodes:
+            try:
+                core.delete_node(node)
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise

@@ -1,0 +1,107 @@
+"""Create, update and delete one Service's load balancer with the real reconcile against the real API server
+and the OpenStack simulator (openstacksdk over HTTP)."""
+
+from __future__ import annotations
+
+from octavia_lb.common.rules import FINALIZER
+
+LB_ID = "loadbalancer.openstack.org/load-balancer-id"
+LB_ADDRESS = "loadbalancer.openstack.org/load-balancer-address"
+
+
+def _ports(*numbers: int, protocol: str = "TCP") -> list[dict]:
+    return [{"name": f"p{n}", "port": n, "protocol": protocol} for n in numbers]
+
+
+def _node_ports(env, name: str) -> dict[int, int]:
+    return {p.port: p.node_port for p in env.service(name).spec.ports}
+
+
+def test_create_two_ports_with_monitor_and_floating_ip(reconcile_env):
+    env = reconcile_env(create_monitor="true")
+    env.add_node("a", "10.0.0.11")
+    env.add_node("b", "10.0.0.12")
+    env.create_service("web", _ports(80, 443))
+
+    outcome = env.drive("web")
+
+    [lb] = env.lbs()
+    assert lb["name"] == f"kube_service_{env.context.settings.cluster_name}_{env.namespace}_web"
+    assert lb["provisioning_status"] == "ACTIVE"
+    assert lb["tags"] == [lb["name"]]
+    listeners = sorted(env.octavia("listeners"), key=lambda li: li["protocol_port"])
+    assert [(li["name"], li["protocol"], li["protocol_port"]) for li in listeners] == [
+        (f"listener_0_{lb['name']}", "TCP", 80),
+        (f"listener_1_{lb['name']}", "TCP", 443),
+    ]
+    members = env.octavia("members")
+    np = _node_ports(env, "web")
+    assert sorted((m["address"], m["protocol_port"]) for m in members) == sorted(
+        [("10.0.0.11", np[80]), ("10.0.0.11", np[443]), ("10.0.0.12", np[80]), ("10.0.0.12", np[443])]
+    )
+    monitors = env.octavia("healthmonitors")
+    assert sorted(m["type"] for m in monitors) == ["TCP", "TCP"]
+    [fip] = env.fips()
+    assert fip["port_id"] == lb["vip_port_id"]
+    assert fip["description"] == (
+        f"Floating IP for Kubernetes external service {env.namespace}/web from cluster "
+        f"{env.context.settings.cluster_name}"
+    )
+
+    svc = env.service("web")
+    assert svc.status.load_balancer.ingress[0].ip == fip["floating_ip_address"]
+    assert svc.metadata.annotations[LB_ID] == lb["id"]
+    assert svc.metadata.annotations[LB_ADDRESS] == fip["floating_ip_address"]
+    assert FINALIZER in svc.metadata.finalizers
+    ready = [c for c in svc.status.conditions or [] if c.type == "LoadBalancerReady"]
+    assert ready and ready[0].status == "True"
+    assert env.reasons("web") == ["EnsuringLoadBalancer", "EnsuredLoadBalancer"]
+    assert outcome.requeues, "a new load balancer is PENDING_CREATE at first"
+
+
+def test_ports_added_removed_and_nodes_changed(reconcile_env):
+    env = reconcile_env()
+    env.add_node("a", "10.0.0.21")
+    env.create_service("web", _ports(80))
+    env.drive("web")
+
+    env.set_ports("web", _ports(80, 8080))
+    env.drive("web")
+    assert sorted(li["protocol_port"] for li in env.octavia("listeners")) == [80, 8080]
+    assert len(env.octavia("members")) == 2
+
+    env.add_node("b", "10.0.0.22")
+    env.sim.control.clear_counts()
+    env.drive("web")
+    batch = {k: v for k, v in env.sim.control.counts().items() if k.startswith("PUT") and "members" in k}
+    assert sum(batch.values()) == 2, "exactly one batch member update per pool"
+    assert sorted(m["address"] for m in env.octavia("members")) == [
+        "10.0.0.21",
+        "10.0.0.21",
+        "10.0.0.22",
+        "10.0.0.22",
+    ]
+
+    env.remove_node("a")
+    env.set_ports("web", _ports(8080))
+    env.drive("web")
+    assert [li["protocol_port"] for li in env.octavia("listeners")] == [8080]
+    np = _node_ports(env, "web")
+    assert [(m["address"], m["protocol_port"]) for m in env.octavia("members")] == [("10.0.0.22", np[8080])]
+    assert len(env.octavia("pools")) == 1
+
+
+def test_delete_releases_everything_and_removes_finalizer(reconcile_env):
+    env = reconcile_env()
+    env.add_node("a", "10.0.0.31")
+    env.create_service("web", _ports(80))
+    env.drive("web")
+    assert len(env.fips()) == 1
+
+    env.delete_service("web")
+    env.drive("web")
+
+    assert env.lbs() == []
+    assert env.fips() == []
+    assert env.core.list_namespaced_service(env.namespace).items == []
+    assert env.reasons("web")[-2:] == ["DeletingLoadBalancer", "DeletedLoadBalancer"]
