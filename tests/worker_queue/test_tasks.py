@@ -214,3 +214,17 @@ def test_whole_worker_killed_mid_task_is_redelivered_to_another(app, r, start_wo
     # redelivered once the visibility timeout (10 s from delivery) has passed
     assert got[1]["t"] - first["t"] >= 9.5
     assert got[1]["t"] - killed < 15
+
+
+def test_sigterm_lets_the_running_task_finish_and_runs_it_once(app, r, start_worker) -> None:
+    worker = start_worker("--concurrency", "1")
+    script(r, "graceful", "sleep:2")
+    queueing.enqueue_reconcile(app, r, NS, "graceful")
+    wait_calls(r, "graceful", 1)
+    worker.managed.popen.send_signal(signal.SIGTERM)  # warm shutdown, as on pod eviction
+    assert worker.managed.popen.wait(timeout=15) == 0
+    assert r.llen(done_key(NS, "graceful")) == 1  # finished before the process exited
+    start_worker("--concurrency", "1")
+    time.sleep(2)
+    assert len(calls(r, "graceful")) == 1  # acked: not delivered again
+    assert queueing.unacked_count(r) == 0
