@@ -41,15 +41,35 @@ def in_pools(pools: Iterable[dict[str, Any]], address: str) -> bool:
     return any(ipaddress.ip_address(p["start"]) <= ip <= ipaddress.ip_address(p["end"]) for p in pools)
 
 
-def next_free(pools: Iterable[dict[str, Any]], used: set[str]) -> str | None:
-    """The lowest pool address not in `used`; walks past used addresses only, so /64 pools are cheap."""
+def next_free(pools: Iterable[dict[str, Any]], used: set[str], after: str | None = None) -> str | None:
+    """The first pool address not in `used`, searching from just past `after` (the last one handed out)
+    and then from the start of the pools, like Neutron's allocator walking forward.
+
+    Each walk steps only over used addresses, so it is bounded by `len(used)` even in a /64.
+    """
+    pools = list(pools)
+    if after is not None:
+        hint = ipaddress.ip_address(after) + 1
+        for pool in pools:
+            start, end = ipaddress.ip_address(pool["start"]), ipaddress.ip_address(pool["end"])
+            if hint <= end:  # `after` always comes from this subnet, so the IP versions match
+                found = _walk(max(start, hint), end, used)
+                if found:
+                    return found
     for pool in pools:
-        ip = ipaddress.ip_address(pool["start"])
-        end = ipaddress.ip_address(pool["end"])
-        while ip <= end:
-            if str(ip) not in used:
-                return str(ip)
-            ip += 1
+        found = _walk(ipaddress.ip_address(pool["start"]), ipaddress.ip_address(pool["end"]), used)
+        if found:
+            return found
+    return None
+
+
+def _walk(ip: Any, end: Any, used: set[str]) -> str | None:
+    for _ in range(len(used) + 1):
+        if ip > end:
+            return None
+        if str(ip) not in used:
+            return str(ip)
+        ip += 1
     return None
 
 

@@ -47,6 +47,7 @@ class Neutron:
         self.store: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in KIND_NAMES}
         self.quotas: dict[str, dict[str, int]] = {}
         self.used_ips: dict[str, set[str]] = {}
+        self.last_ip: dict[str, str] = {}  # per subnet, where the next allocation starts looking
         self._seq = itertools.count()
         self.new_id: Callable[[], str] = lambda: str(uuid.uuid4())  # replaced by a seeded source
         self._macs = itertools.count(1)
@@ -322,7 +323,7 @@ class Neutron:
                     "IpAddressAlreadyAllocated",
                 )
         else:
-            address = ipam.next_free(subnet["allocation_pools"], used)
+            address = ipam.next_free(subnet["allocation_pools"], used, self.last_ip.get(subnet["id"]))
             if address is None:
                 raise ApiError(
                     409,
@@ -330,6 +331,7 @@ class Neutron:
                     "IpAddressGenerationFailure",
                 )
         used.add(address)
+        self.last_ip[subnet["id"]] = address
         return {"subnet_id": subnet["id"], "ip_address": address}
 
     def _release(self, fixed_ips: list[dict[str, str]]) -> None:
