@@ -1,0 +1,51 @@
+"""Service + Nodes → members: node-selector, IP family, nodePort 0, member subnet."""
+
+from __future__ import annotations
+
+from octavia_lb.common.model import Discovered
+from tests.unit_model.helpers import build, nodes, service
+
+MEMBERS = "11111111-1111-4111-8111-111111111111"
+
+
+def _members(got):
+    return [(m.name, m.address, m.protocol_port, m.subnet_id) for m in got.listeners[0].pool.members]
+
+
+def test_node_selector_annotation() -> None:
+    got = build(
+        service({"node-selector": "zone=a,gpu"}),
+        nodes("n1=10.0.0.1;zone=a;gpu=yes", "n2=10.0.0.2;zone=b;gpu=yes", "n3=10.0.0.3;zone=a"),
+    )
+    assert [m[0] for m in _members(got)] == ["n1"]
+
+
+def test_node_selector_from_config_and_empty_annotation_overrides() -> None:
+    node_list = nodes("n1=10.0.0.1;zone=a", "n2=10.0.0.2")
+    assert [m[0] for m in _members(build(node_list=node_list, conf="node-selector = zone=a\n"))] == ["n1"]
+    got = build(service({"node-selector": ""}), node_list, conf="node-selector = zone=a\n")
+    assert [m[0] for m in _members(got)] == ["n1", "n2"]
+
+
+def test_ipv6_family_picks_ipv6_addresses() -> None:
+    got = build(service(ipFamilies=["IPv6"]), nodes("n1=10.0.0.1,fd00::1", "n2=10.0.0.2"))
+    assert _members(got) == [("n1", "fd00::1", 30080, "vip-subnet")]
+
+
+def test_node_port_zero_means_no_members() -> None:
+    got = build(service(ports=[{"port": 80, "nodePort": 0}]))
+    assert _members(got) == []
+
+
+def test_member_subnet_annotation_wins() -> None:
+    got = build(service({"member-subnet-id": MEMBERS}))
+    assert _members(got) == [("n1", "10.0.0.1", 30080, MEMBERS)]
+
+
+def test_autodetected_vip_subnet_is_used_for_vip_and_members() -> None:
+    got = build(
+        base="[LoadBalancer]\nfloating-network-id = public-net\n",
+        discovered=Discovered(vip_subnet_id="found"),
+    )
+    assert got.load_balancer.vip_subnet_id == "found"
+    assert _members(got)[0][3] == "found"
