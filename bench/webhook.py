@@ -1,22 +1,26 @@
-"""Webhook benchmark: `/validate` over TLS on loopback vs a bare uvicorn TLS endpoint, and cache memory.
+"""Webhook benchmark: `/validate` over TLS on loopback vs two baselines measured in the same run; cache RSS.
 
-Run with `python -m bench.webhook`. It starts, on 127.0.0.1:
-- a bare uvicorn (same TLS context, uvloop, httptools) whose ASGI app reads the body and returns a constant
-  AdmissionReview: the ceiling for any Python webhook on this machine, measured in the same run;
-- `octavia-lb webhook` processes against a list+watch stand-in holding 0 or 10,000 LoadBalancer Services;
-and drives both endpoints with wrk (1 and 8 connections, a real 2 KB AdmissionReview POSTed by a Lua script).
-The `no-rules` row posts the same review for a ClusterIP Service, which the webhook allows without running
-any rule: the difference to `webhook` is the rules' cost, the difference to `bare` the HTTP layer's.
-Servers are pinned to CPU 0 and wrk to CPU 1, so the figures are one server core's. Figures are printed next
-to the bare endpoint's as ratios; targets: p99 <= 5 ms at 8 connections, >= 70 % of bare throughput, and the
-10,000-Service cache <= 60 MB of RSS above the empty one.
+Run with `python -m bench.webhook`. It starts, on 127.0.0.1, each served the same way (`run_https`: same
+uvicorn settings, TLS context, uvloop, httptools; see bench/baselines.py):
+- `raw`: a plain ASGI app returning a constant AdmissionReview: the ceiling of uvicorn + TLS itself;
+- `fastapi`: a minimal FastAPI app whose `/validate` reads the body and returns the same constant;
+- `octavia-lb webhook` processes against a list+watch stand-in holding 0 or 10,000 LoadBalancer Services.
+wrk POSTs a real ~2 KB CREATE review (`samples.basic_review`, an admissible Service joining a shared load
+balancer, so every rule runs and the verdict is "allowed") at 1 and 8 connections. `no-rules` posts the same
+review for a ClusterIP Service, which the webhook allows without running a rule. Servers are pinned to CPU 0
+and wrk to CPU 1. Every figure is the median of RUNS rounds, the endpoints interleaved within a round so that
+load from other processes falls on all of them alike; `uptime` is printed before and after.
+
+Issue 2's throughput target (>= 70 %) is judged against `raw`, because the issue names "a bare uvicorn TLS
+endpoint": the ratio to `fastapi` is printed too, as it shows what the webhook's own code costs on top of the
+framework it is built on, but it is not the target. Then the in-process cost per review (bench.inprocess).
 """
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,24 +31,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import orjson
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import inprocess  # noqa: E402
+from octavia_lb.webhook import samples  # noqa: E402
 from octavia_lb.webhook.certs import CertFiles, write_certs  # noqa: E402
-from tests.webhook.bodies import ANN, review, service  # noqa: E402
-from tests.webhook.listwatch_server import ListWatchServer  # noqa: E402
+from octavia_lb.webhook.listwatch_standin import ListWatchServer  # noqa: E402
 
 DURATION_S = 5
+RUNS = 3
 SERVICES = 10_000
-CONSTANT_REVIEW = orjson.dumps(
-    {
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "response": {"uid": "x", "allowed": True},
-    }
-)
 LUA = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -63,55 +61,6 @@ class Figures:
 
 def _pin(cpu: int) -> list[str]:
     return ["taskset", "-c", str(cpu)] if shutil.which("taskset") else []
-
-
-def _lb_id(i: int) -> str:
-    return f"00000000-0000-4000-8000-{i:012d}"
-
-
-def request_body() -> bytes:
-    """A realistic CREATE review (~2 KB, managedFields and last-applied included) of an admissible Service."""
-    svc = service(
-        "web",
-        "team-a",
-        annotations={
-            ANN + "load-balancer-id": _lb_id(1),
-            ANN + "health-monitor-delay": "5",
-            ANN + "health-monitor-timeout": "3",
-            ANN + "enable-health-monitor": "true",
-            "kubectl.kubernetes.io/last-applied-configuration": "{" + '"x":"' + "y" * 700 + '"}',
-        },
-        ports=[("TCP", 8443)],
-    )
-    return orjson.dumps(review("CREATE", svc))
-
-
-# -- the bare endpoint (run in its own process via --serve-bare) --
-
-
-async def _bare_app(scope: dict, receive, send) -> None:  # type: ignore[no-untyped-def]
-    if scope["type"] != "http":
-        return
-    more = True
-    while more:
-        message = await receive()
-        more = message.get("more_body", False)
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(CONSTANT_REVIEW)).encode()),
-    ]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": CONSTANT_REVIEW})
-
-
-def serve_bare(cert: str, key: str) -> None:
-    from octavia_lb.webhook.server import run_https
-    from octavia_lb.webhook.tls import CertReloader
-
-    reloader = CertReloader.for_files(cert, key)
-    run_https(
-        _bare_app, "127.0.0.1", 0, reloader, lambda port: print(f"listening on https://x:{port}", flush=True)
-    )
 
 
 # -- process helpers --
@@ -202,124 +151,135 @@ def webhook_command(certs: CertFiles, conf: Path, kubeconfig: Path) -> list[str]
 
 
 def fill(stub: ListWatchServer, count: int) -> None:
-    """`count` LoadBalancer Services, two per load balancer (OCCM's default max-shared-lb)."""
-    for i in range(count):
-        svc = service(
-            f"svc-{i}",
-            f"ns-{i % 50}",
-            annotations={ANN + "load-balancer-id": _lb_id(i // 2)},
-            ports=[("TCP", 80 + i % 2)],
-        )
+    for svc in samples.shared_services(count):
         stub.services[(svc["metadata"]["namespace"], svc["metadata"]["name"])] = svc
 
 
-def unmanaged_body() -> bytes:
-    """The same review for a ClusterIP Service: the webhook answers without running any rule."""
-    body = orjson.loads(request_body())
-    body["request"]["object"]["spec"]["type"] = "ClusterIP"
-    return orjson.dumps(body)
-
-
-def measure_throughput(work: Path, certs: CertFiles, lua: Path, webhook_port: int) -> None:
-    bare_cmd = [
-        *_pin(0),
-        sys.executable,
-        "-m",
-        "bench.webhook",
-        "--serve-bare",
-        str(certs.cert),
-        str(certs.key),
-    ]
-    with started(bare_cmd, REPO) as (_, bare_port):
-        results: dict[tuple[str, int], Figures] = {}
-        for connections in (1, 8):
-            results[("bare", connections)] = wrk(f"https://127.0.0.1:{bare_port}/validate", lua, connections)
-            results[("webhook", connections)] = wrk(
-                f"https://127.0.0.1:{webhook_port}/validate", lua, connections
-            )
-        # what the HTTP layer costs without the rules: a Service the webhook does not judge
-        results[("no-rules", 8)] = wrk(
-            f"https://127.0.0.1:{webhook_port}/validate", lua.with_name("skip.lua"), 8
-        )
-    print(
-        f"\nPOST /validate over TLS, {len(lua.with_name('body.json').read_bytes())}-byte AdmissionReview, "
-        f"wrk {DURATION_S}s, server on 1 core"
+def _median(figures: list[Figures]) -> Figures:
+    return Figures(
+        rps=statistics.median(f.rps for f in figures),
+        p50_ms=statistics.median(f.p50_ms for f in figures),
+        p99_ms=statistics.median(f.p99_ms for f in figures),
     )
-    print(f"{'endpoint':<10}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs bare req/s':>15}")
+
+
+def _uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def measure_throughput(certs: CertFiles, lua: Path, webhook_port: int) -> dict[tuple[str, int], Figures]:
+    """Median figures per (endpoint, connections) over RUNS interleaved rounds."""
+    serve = [*_pin(0), sys.executable, "-m", "bench.baselines"]
+    tls = [str(certs.cert), str(certs.key)]
+    with started([*serve, "raw", *tls], REPO) as (_, raw_port), started(
+        [*serve, "fastapi", *tls], REPO
+    ) as (_, fastapi_port):
+        targets = [
+            ("raw", raw_port, lua, (1, 8)),
+            ("fastapi", fastapi_port, lua, (1, 8)),
+            ("webhook", webhook_port, lua, (1, 8)),
+            ("no-rules", webhook_port, lua.with_name("skip.lua"), (8,)),
+        ]
+        rounds: dict[tuple[str, int], list[Figures]] = {}
+        for round_no in range(RUNS):
+            print(f"round {round_no + 1}/{RUNS}: {_uptime()}", flush=True)
+            for connections in (1, 8):
+                for name, port, script, conns in targets:
+                    if connections in conns:
+                        figures = wrk(f"https://127.0.0.1:{port}/validate", script, connections)
+                        rounds.setdefault((name, connections), []).append(figures)
+    return {key: _median(figures) for key, figures in rounds.items()}
+
+
+def print_throughput(results: dict[tuple[str, int], Figures], body_size: int) -> None:
+    print(
+        f"\nPOST /validate over TLS, {body_size}-byte AdmissionReview, wrk {DURATION_S}s, server on 1 core, "
+        f"median of {RUNS} rounds"
+    )
+    head = f"{'endpoint':<10}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+    print(f"{head}{'vs raw':>9}{'vs fastapi':>12}")
     for connections in (1, 8):
-        bare = results[("bare", connections)]
-        for name in ("bare", "webhook", "no-rules"):
+        raw, fastapi = results[("raw", connections)], results[("fastapi", connections)]
+        for name in ("raw", "fastapi", "webhook", "no-rules"):
             f = results.get((name, connections))
-            if f is None:
-                continue
-            ratio = f.rps / bare.rps
-            print(f"{name:<10}{connections:>6}{f.rps:>10.0f}{f.p50_ms:>9.2f}{f.p99_ms:>9.2f}{ratio:>14.0%}")
-    hook8, bare8 = results[("webhook", 8)], results[("bare", 8)]
+            if f is not None:
+                print(
+                    f"{name:<10}{connections:>6}{f.rps:>10.0f}{f.p50_ms:>9.2f}{f.p99_ms:>9.2f}"
+                    f"{f.rps / raw.rps:>9.0%}{f.rps / fastapi.rps:>12.0%}"
+                )
+    hook, raw, fastapi = results[("webhook", 8)], results[("raw", 8)], results[("fastapi", 8)]
     print(
-        f"targets: p99 at 8 connections {hook8.p99_ms:.2f} ms "
-        f"(<= 5 ms: {'met' if hook8.p99_ms <= 5 else 'MISSED'}); "
-        f"throughput {hook8.rps / bare8.rps:.0%} of bare (>= 70%: "
-        f"{'met' if hook8.rps >= 0.7 * bare8.rps else 'MISSED'})"
+        f"targets (issue 2), 8 connections: p99 {hook.p99_ms:.2f} ms (<= 5 ms: "
+        f"{'met' if hook.p99_ms <= 5 else 'MISSED'}); throughput {hook.rps / raw.rps:.0%} of raw "
+        f"(>= 70%: {'met' if hook.rps >= 0.7 * raw.rps else 'MISSED'}). The target is judged against raw, "
+        f"the bare uvicorn TLS endpoint the issue names; vs the minimal FastAPI app (not the target): "
+        f"{hook.rps / fastapi.rps:.0%}"
     )
+
+
+def _check_allowed(port: int, ca: Path, body: bytes) -> None:
+    """Warm up, and make sure the benchmark measures the path it claims: every rule run, then "allowed"."""
+    with httpx.Client(verify=str(ca)) as client:
+        answer = client.post(f"https://127.0.0.1:{port}/validate", content=body).json()
+    if answer["response"]["allowed"] is not True:
+        raise RuntimeError(f"the benchmark review must be allowed, got {answer}")
+
+
+def _cached_services(port: int, ca: Path) -> float:
+    with httpx.Client(verify=str(ca)) as client:
+        metrics = client.get(f"https://127.0.0.1:{port}/metrics").text
+    cached = re.search(r"^octavia_lb_webhook_cache_services ([\d.e+]+)$", metrics, re.M)
+    return float(cached.group(1)) if cached else float("nan")
+
+
+def _write_inputs(work: Path) -> Path:
+    """The review bodies and wrk scripts; returns the main script (`skip.lua` sits next to it)."""
+    for name, review in (("body", samples.basic_review()), ("skip", samples.unmanaged_review())):
+        (work / f"{name}.json").write_bytes(samples.encode(review))
+    lua = work / "post.lua"
+    lua.write_text(LUA.format(body=work / "body.json"))
+    lua.with_name("skip.lua").write_text(LUA.format(body=work / "skip.json"))
+    return lua
 
 
 def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install -y wrk")
+    print(f"load at start: {_uptime()}")
     with tempfile.TemporaryDirectory(prefix="bench-webhook-") as tmp:
         work = Path(tmp)
         certs = write_certs(work / "tls")
         conf = work / "cloud.conf"
         conf.write_text("[LoadBalancer]\n")
-        body = work / "body.json"
-        body.write_bytes(request_body())
-        lua = work / "post.lua"
-        lua.write_text(LUA.format(body=body))
-        (work / "skip.json").write_bytes(unmanaged_body())
-        lua.with_name("skip.lua").write_text(LUA.format(body=work / "skip.json"))
+        lua = _write_inputs(work)
+        body = (work / "body.json").read_bytes()
         empty, full = ListWatchServer().start(), ListWatchServer().start()
         fill(full, SERVICES)
         try:
-            with started(webhook_command(certs, conf, empty.write_kubeconfig(work / "empty.kc")), REPO) as (
-                p0,
-                port0,
-            ):
+            kubeconfig = empty.write_kubeconfig(work / "empty.kc")
+            with started(webhook_command(certs, conf, kubeconfig), REPO) as (p0, port0):
                 wait_ready(port0, certs.ca_cert)
-                with httpx.Client(
-                    verify=str(certs.ca_cert)
-                ) as client:  # warm up, and check the answer is real
-                    answer = client.post(
-                        f"https://127.0.0.1:{port0}/validate", content=body.read_bytes()
-                    ).json()
-                    assert answer["response"]["allowed"] is True, answer
+                _check_allowed(port0, certs.ca_cert, body)
                 empty_rss = rss_mb(p0.pid)
-            with started(webhook_command(certs, conf, full.write_kubeconfig(work / "full.kc")), REPO) as (
-                p1,
-                port1,
-            ):
+            kubeconfig = full.write_kubeconfig(work / "full.kc")
+            with started(webhook_command(certs, conf, kubeconfig), REPO) as (p1, port1):
                 wait_ready(port1, certs.ca_cert)
-                with httpx.Client(verify=str(certs.ca_cert)) as client:
-                    metrics = client.get(f"https://127.0.0.1:{port1}/metrics").text
-                    client.post(f"https://127.0.0.1:{port1}/validate", content=body.read_bytes())
-                cached = re.search(r"^octavia_lb_webhook_cache_services ([\d.e+]+)$", metrics, re.M)
+                _check_allowed(port1, certs.ca_cert, body)
+                count = _cached_services(port1, certs.ca_cert)
                 full_rss = rss_mb(p1.pid)
-                measure_throughput(work, certs, lua, port1)
+                results = measure_throughput(certs, lua, port1)
         finally:
             empty.stop()
             full.stop()
-    count = float(cached.group(1)) if cached else float("nan")
+    print_throughput(results, len(body))
     print(
         f"\nRSS of the webhook process: empty cache {empty_rss:.1f} MB; {count:.0f} Services cached "
         f"{full_rss:.1f} MB; difference {full_rss - empty_rss:.1f} MB "
         f"(<= 60 MB: {'met' if full_rss - empty_rss <= 60 else 'MISSED'}); ratio {full_rss / empty_rss:.2f}x"
     )
+    inprocess.print_figures(inprocess.measure(SERVICES))
+    print(f"\nload at end: {_uptime()}")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--serve-bare", nargs=2, metavar=("CERT", "KEY"))
-    args = parser.parse_args()
-    if args.serve_bare:
-        serve_bare(*args.serve_bare)
-    else:
-        main()
+    main()

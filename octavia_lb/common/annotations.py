@@ -7,6 +7,7 @@ cloud.conf), and lists every value that does not parse, each message naming the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -172,15 +173,34 @@ _PARSERS: dict[Kind, Callable[[str, AnnotationSpec], Any]] = {
 }
 
 
+# Values longer than this are parsed every time: the memo must stay small whatever clients send.
+_MEMO_MAX_RAW = 256
+
+
 def parse_annotation(key: str, raw: str) -> Any:
     """Parse one present annotation by its catalogue kind; raises `AnnotationError` naming key and value."""
-    spec = ANNOTATIONS[key]
+    ok, result = _parsed(key, raw) if len(raw) <= _MEMO_MAX_RAW else _parse(key, raw)
+    if not ok:
+        raise AnnotationError(key, raw, result)
+    # the memo hands out one object per value: give callers their own copy of the only mutable kind
+    return dict(result) if isinstance(result, dict) else result
+
+
+def _parse(key: str, raw: str) -> tuple[bool, Any]:
+    """(True, value) or (False, reason): a result, not an exception, so that failures are memoised too."""
+    spec = ANNOTATIONS[key]  # KeyError for a key outside the catalogue, as before (never memoised)
     try:
-        return _PARSERS[spec.kind](raw, spec)
+        return True, _PARSERS[spec.kind](raw, spec)
     except ValueProblem as exc:
-        raise AnnotationError(key, raw, str(exc)) from None
+        return False, str(exc)
     except SubnetSpecError as exc:
-        raise AnnotationError(key, raw, f"is not usable: {exc}") from None
+        return False, f"is not usable: {exc}"
+
+
+# Clusters repeat the same few values ("true", "5", a load balancer's id) across Services and every kubectl
+# apply; parsing them (regexes, ipaddress, re.compile for ~patterns) is most of a review's cost. Keyed by
+# the two strings, whose hashes Python caches.
+_parsed = functools.lru_cache(maxsize=4096)(_parse)
 
 
 def get(annotations: Mapping[str, str], key: str, problems: list[str]) -> Any | None:

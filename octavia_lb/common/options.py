@@ -8,6 +8,7 @@ member-subnet-id is annotation first.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -85,7 +86,10 @@ def resolve(view: ServiceView, config: CloudConfig, problems: list[str]) -> Serv
     lb = config.load_balancer
 
     def get(name: str, default: Any) -> Any:
-        value = ann.get(a, ann.key(name), problems)
+        key = ann.PREFIX + name
+        if key not in a:  # most keys are absent: answer those without a parse call
+            return default
+        value = ann.get(a, key, problems)
         return default if value is None else value
 
     klass = _class(a, config, problems)
@@ -144,8 +148,11 @@ def _placement(a: Mapping[str, str], klass: LoadBalancerClass | None, config: Cl
     k = klass or LoadBalancerClass(name="")
 
     def own(name: str) -> str:
-        value = ann.get(a, ann.key(name), problems)
-        return "" if value is None else (value if isinstance(value, str) else a[ann.key(name)])
+        key = ann.PREFIX + name
+        if key not in a:
+            return ""
+        value = ann.get(a, key, problems)
+        return "" if value is None else (value if isinstance(value, str) else a[key])
 
     def first(*candidates: str) -> str:
         return next((c for c in candidates if c), "")
@@ -175,6 +182,12 @@ def _placement(a: Mapping[str, str], klass: LoadBalancerClass | None, config: Cl
 
 
 def _config_selector(text: str) -> dict[str, str]:
+    return dict(_parsed_config_selector(text))  # a copy: the memoised dict is shared
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_config_selector(text: str) -> dict[str, str]:
+    """cloud.conf's node-selector, parsed once per config rather than once per review."""
     try:
         return values.parse_node_selector(text)
     except ValueProblem:

@@ -23,6 +23,7 @@ from octavia_lb.common.values import ValueProblem, parse_uuid
 FINALIZER = "loadbalancer.openstack.org/cleanup"
 # The spec.loadBalancerClass value this implementation answers to, besides "unset" (as OCCM does).
 MANAGED_CLASS = "loadbalancer.openstack.org/octavia"
+_LB_ID = ann.key("load-balancer-id")
 
 
 def is_managed(service: Mapping[str, Any] | Any) -> bool:
@@ -37,8 +38,12 @@ def peer_of(service: Mapping[str, Any], config: CloudConfig) -> Peer | None:
     """The `Peer` record of a managed Service that names a load balancer; None for every other Service."""
     if not is_managed(service):
         return None
-    view = ServiceView.from_dict(service)
-    raw_id = view.annotations.get(ann.key("load-balancer-id"))
+    return peer_of_view(ServiceView.from_dict(service), config)
+
+
+def peer_of_view(view: ServiceView, config: CloudConfig) -> Peer | None:
+    """`peer_of` for an already built view of a managed Service (the webhook builds one view per review)."""
+    raw_id = view.annotations.get(_LB_ID)
     if raw_id is None:
         return None
     try:
@@ -76,15 +81,24 @@ def review(
     """Apply every admission rule to `service` (and `old_service` on UPDATE); never raises."""
     if not is_managed(service):
         return Verdict()
-    view = ServiceView.from_dict(service)
+    old = ServiceView.from_dict(old_service) if isinstance(old_service, Mapping) else None
+    return review_view(ServiceView.from_dict(service), old, peers, config)
+
+
+def review_view(
+    view: ServiceView, old: ServiceView | None, peers: Iterable[Peer], config: CloudConfig
+) -> Verdict:
+    """`review` for already built views of a managed Service (and of its old object on UPDATE)."""
     findings = Findings(problems=list(view.problems))
     options = resolve(view, config, findings.problems)
-    old = ServiceView.from_dict(old_service) if isinstance(old_service, Mapping) else None
     ctx = Context(view=view, options=options, config=config, old=old)
-    for rule in (*rules_service.RULES, rules_update.check_immutable):
+    for rule in _RULES:
         rule(ctx, findings)
     rules_sharing.check_sharing(ctx, list(peers), findings)
     return Verdict(problems=_unique(findings.problems), warnings=_unique(findings.warnings))
+
+
+_RULES = (*rules_service.RULES, rules_update.check_immutable)
 
 
 def _unique(items: list[str]) -> list[str]:

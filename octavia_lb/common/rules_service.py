@@ -20,6 +20,8 @@ PROXY_XFF_MESSAGE = (
 _OVN_IGNORED = ("timeout-client-data", "timeout-member-connect", "timeout-member-data", "timeout-tcp-inspect",
                 "flavor-id", "availability-zone")
 _FLOATING = ("floating-network-id", "floating-subnet-id", "floating-subnet", "floating-subnet-tags")
+# Short names of the catalogue's own keys, the candidates for "did you mean" (computed once, not per review).
+_KNOWN = [spec_key[len(ann.PREFIX):] for spec_key in ann.ANNOTATIONS if spec_key.startswith(ann.PREFIX)]
 
 
 def check_monitor(ctx: Context, out: Findings) -> None:
@@ -30,8 +32,8 @@ def check_monitor(ctx: Context, out: Findings) -> None:
         return
     explicit = ctx.raw("health-monitor-delay") is not None or ctx.raw("health-monitor-timeout") is not None
     judged = opts.enable_health_monitor or explicit
-    delay = ctx.source("health-monitor-delay", opts.health_monitor_delay, "monitor-delay")
     if judged and opts.health_monitor_timeout >= opts.health_monitor_delay:
+        delay = ctx.source("health-monitor-delay", opts.health_monitor_delay, "monitor-delay")
         if ctx.raw("health-monitor-timeout") is not None or ctx.raw("health-monitor-delay") is None:
             timeout_raw = ctx.raw("health-monitor-timeout")
             subject = (f"{timeout_key}: {show(timeout_raw)}" if timeout_raw is not None else
@@ -107,10 +109,9 @@ def check_ovn(ctx: Context, out: Findings) -> None:
 
 def check_soft(ctx: Context, out: Findings) -> None:
     """Warnings: unknown keys, a second IP family, floating-* on internal Services, a hand-set address."""
-    known = [spec_key[len(ann.PREFIX):] for spec_key in ann.ANNOTATIONS if spec_key.startswith(ann.PREFIX)]
     for key in ctx.view.annotations:
         if key.startswith(ann.PREFIX) and key not in ann.ANNOTATIONS:
-            guess = difflib.get_close_matches(key[len(ann.PREFIX):], known, n=1, cutoff=0.6)
+            guess = difflib.get_close_matches(key[len(ann.PREFIX):], _KNOWN, n=1, cutoff=0.6)
             hint = f"; did you mean {ann.PREFIX}{guess[0]}?" if guess else ""
             out.warn(f"unknown annotation {key} is ignored{hint}")
     families = ctx.view.ip_families

@@ -63,6 +63,12 @@ class ServiceView:
     @classmethod
     def from_dict(cls, data: Any) -> ServiceView:
         """Build a view from a Service dict; never raises."""
+        fast = _well_typed_view(cls, data)
+        return fast if fast is not None else cls._read(data)
+
+    @classmethod
+    def _read(cls, data: Any) -> ServiceView:
+        """`from_dict` field by field, recording a problem for each field of the wrong shape."""
         reader = _Reader()
         root = data if isinstance(data, Mapping) else reader.bad("(object)", data, "an object")
         meta = reader.mapping(root, "metadata")
@@ -89,6 +95,99 @@ class ServiceView:
             deletion_timestamp=reader.string(meta, "metadata.deletionTimestamp", "deletionTimestamp") or None,
             problems=tuple(reader.problems),
         )
+
+
+def _str_or_none(*items: Any) -> bool:
+    return all(item is None or type(item) is str for item in items)
+
+
+def _int_or_none(*items: Any) -> bool:
+    return all(item is None or type(item) is int for item in items)
+
+
+def _dict_or_empty(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return {}
+    return value if type(value) is dict else None
+
+
+def _str_list(value: Any) -> tuple[str, ...] | None:
+    """The items of a list of exact strings (None: absent), or None when it is anything else."""
+    if value is None:
+        return ()
+    if type(value) is list and all(type(item) is str for item in value):
+        return tuple(value)
+    return None
+
+
+def _well_typed_ports(value: Any) -> tuple[PortView, ...] | None:
+    if value is None:
+        return ()
+    if type(value) is not list:
+        return None
+    ports = []
+    for item in value:
+        if type(item) is not dict:
+            return None
+        name, protocol, port, node_port = (item.get(k) for k in ("name", "protocol", "port", "nodePort"))
+        if not _str_or_none(name, protocol) or not _int_or_none(port, node_port):
+            return None
+        ports.append(PortView(name or "", protocol or "TCP", port or 0, node_port or 0))
+    return tuple(ports)
+
+
+def _well_typed_view(cls: type[ServiceView], data: Any) -> ServiceView | None:
+    """The view of a Service whose fields all have exactly the JSON types expected, as the apiserver sends
+    them; None for anything else, which `_Reader` then reads field by field, naming each problem. The
+    results are the same; this path only skips the per-field bookkeeping (the webhook's hot path).
+    """
+    if type(data) is not dict:
+        return None
+    # `is None`, not `or {}`: a falsy wrong value such as [] must reach _Reader and be reported
+    meta, spec = _dict_or_empty(data.get("metadata")), _dict_or_empty(data.get("spec"))
+    if meta is None or spec is None:
+        return None
+    ns, name, generate, uid, deleted = (
+        meta.get(k) for k in ("namespace", "name", "generateName", "uid", "deletionTimestamp")
+    )
+    kind, policy, lb_ip, affinity, lb_class = (
+        spec.get(k) for k in ("type", "externalTrafficPolicy", "loadBalancerIP", "sessionAffinity",
+                              "loadBalancerClass")
+    )
+    annotations = _dict_or_empty(meta.get("annotations"))
+    check_port = spec.get("healthCheckNodePort")
+    if (
+        not _str_or_none(ns, name, generate, uid, deleted, kind, policy, lb_ip, affinity, lb_class)
+        or not _int_or_none(check_port)
+        or annotations is None
+        or not all(type(k) is str and type(v) is str for k, v in annotations.items())
+    ):
+        return None
+    families, ranges, finalizers = (
+        _str_list(spec.get("ipFamilies")),
+        _str_list(spec.get("loadBalancerSourceRanges")),
+        _str_list(meta.get("finalizers")),
+    )
+    ports = _well_typed_ports(spec.get("ports"))
+    if families is None or ranges is None or finalizers is None or ports is None:
+        return None
+    return cls(
+        namespace=ns or DEFAULT_NAMESPACE,
+        name=name or generate or "",
+        uid=uid or "",
+        type=kind or "ClusterIP",
+        annotations=MappingProxyType(dict(annotations)),
+        ports=ports,
+        ip_families=families,
+        external_traffic_policy=policy or "Cluster",
+        health_check_node_port=check_port or 0,
+        load_balancer_ip=lb_ip or "",
+        source_ranges=ranges,
+        session_affinity=affinity or "None",
+        load_balancer_class=lb_class or None,
+        finalizers=finalizers,
+        deletion_timestamp=deleted or None,
+    )
 
 
 class _Reader:

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from octavia_lb.common import rules
 from octavia_lb.common.config import CloudConfig
+from octavia_lb.common.service import ServiceView
 from octavia_lb.webhook.admission import AdmissionRequest, Operation, allow, deny, finalizer_patch
 
 
@@ -55,8 +56,8 @@ def _judged(request: AdmissionRequest) -> dict[str, Any] | None:
     return service
 
 
-def _peers(service: dict[str, Any], config: CloudConfig, cache: PeerSource) -> list[rules.Peer]:
-    me = rules.peer_of(service, config)
+def _peers(view: ServiceView, config: CloudConfig, cache: PeerSource) -> list[rules.Peer]:
+    me = rules.peer_of_view(view, config)
     if me is None or not me.load_balancer_id:
         return []
     # the cache still holds this Service's previous version on UPDATE; it is not its own peer
@@ -69,8 +70,11 @@ def validate(request: AdmissionRequest, config: CloudConfig, cache: PeerSource) 
     service = _judged(request)
     if service is None:
         return Answer(allow(request.uid), Outcome.IGNORED)
+    # one view per object serves both the peer lookup and the rules
+    view = ServiceView.from_dict(service)
     old = request.old_obj if request.operation is Operation.UPDATE else None
-    verdict = rules.review(service, old, _peers(service, config, cache), config)
+    old_view = ServiceView.from_dict(old) if old is not None else None
+    verdict = rules.review_view(view, old_view, _peers(view, config, cache), config)
     if verdict.allowed:
         return Answer(allow(request.uid, verdict.warnings), Outcome.ALLOWED)
     return Answer(deny(request.uid, verdict.message, verdict.warnings), Outcome.DENIED)

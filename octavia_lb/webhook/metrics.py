@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -18,10 +18,19 @@ class WebhookMetrics:
     latency: Histogram
     bad_requests: Counter
     internal_errors: Counter
+    # (webhook, operation, verdict) -> the labelled children: `labels()` validates and locks on every call,
+    # and there are at most 2 x 4 x 4 combinations
+    _bound: dict[tuple[str, str, str], tuple[Counter, Histogram]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def observe(self, webhook: str, operation: str, verdict: str, seconds: float) -> None:
-        self.admissions.labels(webhook, operation, verdict).inc()
-        self.latency.labels(webhook, operation, verdict).observe(seconds)
+        labels = (webhook, operation, verdict)
+        bound = self._bound.get(labels)
+        if bound is None:
+            bound = self._bound[labels] = (self.admissions.labels(*labels), self.latency.labels(*labels))
+        bound[0].inc()
+        bound[1].observe(seconds)
 
 
 def create_metrics(cache_size: Callable[[], int]) -> WebhookMetrics:

@@ -34,6 +34,7 @@ def uvicorn_config(app: FastAPI, host: str, port: int, reloader: CertReloader) -
         loop="uvloop",
         lifespan="off",
         access_log=False,  # one log line per review would cost more than answering it
+        proxy_headers=False,  # the apiserver calls us directly; no X-Forwarded-* to trust or parse
         log_config=None,
         timeout_graceful_shutdown=10,
     )

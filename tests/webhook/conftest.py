@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.webhook.listwatch_server import ListWatchServer
+from octavia_lb.webhook.listwatch_standin import ListWatchServer
 
 
 @pytest.fixture

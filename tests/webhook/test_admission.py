@@ -18,7 +18,7 @@ from octavia_lb.webhook.admission import (
     finalizer_patch,
     parse_review,
 )
-from tests.webhook.bodies import encode, review, service
+from octavia_lb.webhook.samples import encode, review, service
 
 FINALIZER = "loadbalancer.openstack.org/cleanup"
 

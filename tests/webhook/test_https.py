@@ -18,9 +18,9 @@ from octavia_lb.common.kube import ServicesCache
 from octavia_lb.common.rules import FINALIZER, Peer
 from octavia_lb.webhook.app import create_app
 from octavia_lb.webhook.certs import CertFiles
+from octavia_lb.webhook.samples import ANN, LB_ID, encode, review, service
 from tests.fixtures.tls import client_context
 from tests.fixtures.webhook import RunningWebhook, webhook_thread
-from tests.webhook.bodies import ANN, LB_ID, encode, review, service
 
 
 def post(webhook: RunningWebhook, path: str, body: dict) -> dict:

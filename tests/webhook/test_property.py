@@ -21,8 +21,8 @@ from octavia_lb.common.config import CloudConfig
 from octavia_lb.common.kube import ServicesCache
 from octavia_lb.webhook.app import create_app
 from octavia_lb.webhook.certs import CertFiles, write_certs
+from octavia_lb.webhook.samples import ANN, LB_ID, review, service
 from tests.fixtures.webhook import RunningWebhook, webhook_thread
-from tests.webhook.bodies import ANN, LB_ID, review, service
 
 json_values = st.recursive(
     st.none()

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 from octavia_lb.webhook.certs import CertFiles
+from octavia_lb.webhook.listwatch_standin import ListWatchServer
+from octavia_lb.webhook.samples import ANN, LB_ID, encode, review, service
 from tests.fixtures.webhook import REPO, webhook_process
-from tests.webhook.bodies import ANN, LB_ID, encode, review, service
-from tests.webhook.listwatch_server import ListWatchServer
 
 
 def test_ready_after_sync_then_answers_and_stops_on_sigterm(

@@ -1,4 +1,5 @@
-"""A small stand-in for the kube-apiserver's Services list+watch, for testing the Services cache.
+"""A small stand-in for the kube-apiserver's Services list+watch, for the Services cache's tests and the
+webhook benchmark (which runs without a cluster and must not import from `tests/`).
 
 It serves `GET /api/v1/services` as a paginated list and, with `watch=true`, as a real chunked watch stream
 that stays open and delivers events as the test adds, changes or deletes Services. `expire()` makes every

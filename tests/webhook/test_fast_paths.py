@@ -1,0 +1,149 @@
+"""The webhook's fast paths give exactly the answers of the slow ones they stand in for.
+
+`ServiceView.from_dict` skips per-field bookkeeping for well-typed Services, annotation values are parsed
+once per (key, value), the metrics reuse labelled children: each is checked against the plain computation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from prometheus_client import generate_latest
+
+from octavia_lb.common.annotations import ANNOTATIONS, AnnotationError, parse_annotation
+from octavia_lb.common.service import ServiceView
+from octavia_lb.webhook.metrics import create_metrics
+from octavia_lb.webhook.samples import ANN, rich_review, service
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 70000), st.text(max_size=8), st.sampled_from(["", "TCP", "UDP"])
+)
+# mostly the right types, sometimes wrong ones, so both the fast path and its fallback are exercised
+strings = st.one_of(st.none(), st.text(max_size=10), st.text(max_size=10), scalars)
+ints = st.one_of(st.none(), st.integers(-5, 70000), st.integers(0, 9), scalars)
+ports = st.lists(
+    st.one_of(
+        st.fixed_dictionaries({}, optional={"name": strings, "protocol": strings, "port": ints,
+                                            "nodePort": ints, "targetPort": ints}),
+        scalars,
+    ),
+    max_size=3,
+)
+string_lists = st.one_of(st.none(), st.lists(strings, max_size=3), scalars)
+metadata = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": strings, "namespace": strings, "generateName": strings, "uid": strings,
+        "deletionTimestamp": strings, "finalizers": string_lists,
+        "annotations": st.one_of(st.none(), st.dictionaries(st.text(max_size=6), strings, max_size=3),
+                                 scalars, st.lists(scalars, max_size=1)),
+    },
+)
+spec = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": strings, "externalTrafficPolicy": strings, "loadBalancerIP": strings,
+        "sessionAffinity": strings, "loadBalancerClass": strings, "healthCheckNodePort": ints,
+        "ports": st.one_of(st.none(), ports, scalars), "ipFamilies": string_lists,
+        "loadBalancerSourceRanges": string_lists,
+    },
+)
+services = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={"metadata": st.one_of(metadata, scalars, st.lists(scalars, max_size=1)),
+                  "spec": st.one_of(spec, scalars)},
+    ),
+    scalars,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=services)
+def test_view_fast_path_equals_the_field_by_field_reader(data: Any) -> None:
+    assert ServiceView.from_dict(data) == ServiceView._read(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        service(),
+        service(annotations={ANN + "x": "1"}, ports=[("UDP", 53), ("TCP", 80)], loadBalancerClass="x"),
+        rich_review()["request"]["object"],
+        {"metadata": [], "spec": {}},  # falsy but wrong: must be reported, not read as empty
+        {"metadata": {"annotations": ""}},
+        {"spec": {"ports": [{"port": True}]}},
+    ],
+    ids=["basic", "udp-class", "rich", "metadata-list", "annotations-empty-string", "bool-port"],
+)
+def test_view_fast_path_on_known_shapes(data: dict[str, Any]) -> None:
+    view = ServiceView.from_dict(data)
+    assert view == ServiceView._read(data)
+    if data.get("metadata") == [] or data.get("metadata", {}).get("annotations") == "":
+        assert view.problems, "a wrong type must still be reported"
+
+
+@pytest.mark.parametrize(
+    ("key", "raw"),
+    [
+        (ANN + "health-monitor-delay", "5"),
+        (ANN + "health-monitor-delay", "0"),
+        (ANN + "enable-health-monitor", "True"),
+        (ANN + "floating-subnet", "~[unclosed"),
+        (ANN + "floating-subnet-tags", "&!a"),
+        (ANN + "node-selector", "env=prod,zone"),
+        (ANN + "load-balancer-id", "3F1C6A9E-8A52-4D8E-9A43-6F1D2B7C9E10"),
+    ],
+)
+def test_memoised_parse_repeats_the_same_value_or_error(key: str, raw: str) -> None:
+    def outcome() -> tuple[str, Any]:
+        try:
+            return "value", parse_annotation(key, raw)
+        except AnnotationError as exc:
+            return "error", str(exc)
+
+    first = outcome()
+    assert [outcome() for _ in range(3)] == [first] * 3
+    if first[0] == "error":
+        assert key in first[1] and raw in first[1]
+
+
+def test_memoised_node_selector_is_a_private_copy() -> None:
+    key = ANN + "node-selector"
+    mine = parse_annotation(key, "env=prod")
+    mine["env"] = "changed"
+    assert parse_annotation(key, "env=prod") == {"env": "prod"}
+
+
+def test_long_values_bypass_the_memo_and_parse_the_same() -> None:
+    key = ANN + "node-selector"
+    raw = ",".join(f"k{i}=v{i}" for i in range(60))  # longer than the memo's limit
+    assert len(raw) > 256
+    assert parse_annotation(key, raw) == {f"k{i}": f"v{i}" for i in range(60)}
+    bad = "x" * 300
+    with pytest.raises(AnnotationError, match="is not a UUID"):
+        parse_annotation(ANN + "load-balancer-id", bad)
+
+
+def test_unknown_keys_still_raise_key_error() -> None:
+    assert ANN + "nope" not in ANNOTATIONS
+    with pytest.raises(KeyError):
+        parse_annotation(ANN + "nope", "1")
+
+
+def test_metrics_with_bound_children_count_every_observation() -> None:
+    metrics = create_metrics(lambda: 0)
+    for _ in range(3):
+        metrics.observe("validate", "CREATE", "allowed", 0.0002)
+    metrics.observe("validate", "UPDATE", "denied", 0.003)
+    text = generate_latest(metrics.registry).decode()
+    count = 'octavia_lb_webhook_admissions_total{{operation="{}",verdict="{}",webhook="validate"}} {}'
+    assert count.format("CREATE", "allowed", "3.0") in text
+    assert count.format("UPDATE", "denied", "1.0") in text
+    assert ('octavia_lb_webhook_admission_duration_seconds_bucket{le="0.0005",operation="CREATE",'
+            'verdict="allowed",webhook="validate"} 3.0') in text
+    assert ('octavia_lb_webhook_admission_duration_seconds_bucket{le="0.0025",operation="UPDATE",'
+            'verdict="denied",webhook="validate"} 0.0') in text
