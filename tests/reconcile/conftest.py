@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,15 @@ from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
 from octavia_lb.controlplane.cluster import Cluster
-from octavia_lb.sim.server import cloud_conf_global
+from octavia_lb.sim.client import SimControl
+from octavia_lb.sim.server import SimulatorServer, cloud_conf_global, write_clouds_yaml
+from octavia_lb.sim.state import SimConfig
+from octavia_lb.sim.versions import ApiVersion
 from octavia_lb.worker.errors import PermanentError, Requeue, TemporaryError
 from octavia_lb.worker.reconcile import reconcile_service
 from octavia_lb.worker.settings import Settings
 from octavia_lb.worker.tasks import WorkerContext
+from tests.fixtures.simulator import OpenStackSim
 
 SELECTOR_LABEL = "octavia-lb.test/run"
 
@@ -150,6 +155,12 @@ class Env:
             return exc
         raise AssertionError(f"{name}: expected a permanent error, settled after {outcome}")
 
+    def reconcile_conf_append(self, text: str) -> None:
+        """Add `[LoadBalancer]` keys (a new context: cloud.conf is read once per context, as in a worker)."""
+        path = Path(self.context.settings.cloud_config or "")
+        path.write_text(path.read_text() + text)
+        self.context = WorkerContext(self.context.settings)
+
     def lbs(self) -> list[dict[str, Any]]:
         return self.sim.control.state()["load-balancer"]["loadbalancers"]
 
@@ -163,11 +174,10 @@ class Env:
 EnvFactory = Callable[..., Env]
 
 
-@pytest.fixture
-def reconcile_env(
+@contextmanager
+def env_factory(
     sim: Any, cluster: Cluster, kube_api: ApiClient, namespace: str, redis_server: str, tmp_path: Path
 ) -> Iterator[EnvFactory]:
-    """`reconcile_env(**loadbalancer_keys)` → Env; its Nodes are deleted at teardown."""
     made: list[Env] = []
     ids = cloud_ids(sim.control.state())
     core = client.CoreV1Api(kube_api)
@@ -188,11 +198,50 @@ def reconcile_env(
         made.append(env)
         return env
 
-    yield make
-    for env in made:
-        for node in env.nodes:
-            try:
-                core.delete_node(node)
-            except ApiException as exc:
-                if exc.status != 404:
-                    raise
+    try:
+        yield make
+    finally:
+        for env in made:
+            for node in env.nodes:
+                try:
+                    core.delete_node(node)
+                except ApiException as exc:
+                    if exc.status != 404:
+                        raise
+
+
+@pytest.fixture
+def reconcile_env(
+    sim: Any, cluster: Cluster, kube_api: ApiClient, namespace: str, redis_server: str, tmp_path: Path
+) -> Iterator[EnvFactory]:
+    """`reconcile_env(**loadbalancer_keys)` → Env on the session simulator; Nodes are deleted at teardown."""
+    with env_factory(sim, cluster, kube_api, namespace, redis_server, tmp_path) as make:
+        yield make
+
+
+@pytest.fixture(scope="module")
+def old_octavia(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenStackSim]:
+    """A second simulator whose Octavia API stops at 2.11 (no allowed_cidrs, no availability zones)."""
+    server = SimulatorServer(SimConfig(max_api_version=ApiVersion.parse("2.11")))
+    url = server.start()
+    path = write_clouds_yaml(tmp_path_factory.mktemp("old-octavia") / "clouds.yaml", url)
+    control = SimControl(url)
+    try:
+        yield OpenStackSim(url, path, control, server)
+    finally:
+        control.close()
+        server.stop()
+
+
+@pytest.fixture
+def old_octavia_env(
+    old_octavia: OpenStackSim,
+    cluster: Cluster,
+    kube_api: ApiClient,
+    namespace: str,
+    redis_server: str,
+    tmp_path: Path,
+) -> Iterator[EnvFactory]:
+    old_octavia.control.reset()
+    with env_factory(old_octavia, cluster, kube_api, namespace, redis_server, tmp_path) as make:
+        yield make
