@@ -19,6 +19,7 @@ start-up with the variable name and the offending value rather than minutes late
 | LOCK_BUSY_COUNTDOWN       | 5                           | wait (+ jitter) when a lock is held          |
 | RETRY_BACKOFF_BASE        | 2                           | first retry delay of a TemporaryError        |
 | RETRY_BACKOFF_MAX         | 120                         | cap of the exponential retry delay           |
+| MAX_CRASHES               | 3                           | runs that killed their process, then give up |
 | MAX_RETRIES               | 10                          | retries before leaving it to resync          |
 | TASK_SOFT_TIME_LIMIT      | 840                         | SoftTimeLimitExceeded raised in the task     |
 | TASK_TIME_LIMIT           | 900                         | the pool child is killed                     |
@@ -70,6 +71,7 @@ class Settings:
     retry_backoff_base: float = 2.0
     retry_backoff_max: float = 120.0
     max_retries: int = 10
+    max_crashes: int = 3
     task_soft_time_limit: float = 840.0
     task_time_limit: float = 900.0
     visibility_timeout: float = 1800.0
@@ -152,6 +154,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "retry_backoff_base": float,
     "retry_backoff_max": float,
     "max_retries": int,
+    "max_crashes": int,
     "task_soft_time_limit": float,
     "task_time_limit": float,
     "visibility_timeout": float,

@@ -1,12 +1,13 @@
 """The `reconcile_service` Celery task: lock, call the reconcile, and turn its outcome into queue actions.
 
-    outcome of reconcile(context, ns, name)   what the task does
-    returns                                   done (ack)
-    Requeue(delay, reason)                    enqueue again after min(delay, max_countdown); not a retry
-    TemporaryError / any other exception      retry: exponential backoff with jitter, capped; after
-                                              max_retries give up (the dispatcher's resync comes back)
-    PermanentError                            log and give up
-    Service lock busy                         enqueue again after lock_busy_countdown plus jitter
+    outcome of reconcile(context, ns, name)     what the task does
+    returns                                     done (ack)
+    Requeue(delay, reason)                      enqueue again after min(delay, max_countdown); not a retry
+    TemporaryError / any other exception        retry: exponential backoff with jitter, capped; after
+                                                max_retries give up (the dispatcher's resync comes back)
+    PermanentError                              log and give up
+    Service lock busy                           enqueue again after lock_busy_countdown plus jitter
+    the last max_crashes runs killed the child  give up: a poison message must not loop (resync retries)
 
 The reconcile function is looked up by name (settings.reconcile_target) and receives a WorkerContext: the
 settings, a Redis client, the Kubernetes client, the cloud config and an OpenStack connection, each created
@@ -138,7 +139,7 @@ def reconcile_service(self: Any, namespace: str, name: str, reason: str = "event
             # from here on, a change to the Service must enqueue a new message: this run may not see it
             queueing.clear_pending(context.redis, settings.key_prefix, namespace, name)
             log.info("reconcile %s/%s (%s, attempt %d)", namespace, name, reason, retries + 1)
-            outcome = _run(self, context, namespace, name, retries)
+            outcome = _guarded_run(self, context, namespace, name, retries)
     except locks.LockBusy:
         delay = _jittered(settings.lock_busy_countdown)
         # our own marker is still set and would swallow the re-enqueue
@@ -148,6 +149,27 @@ def reconcile_service(self: Any, namespace: str, name: str, reason: str = "event
     metrics.RECONCILES.labels(outcome=outcome).inc()
     metrics.RECONCILE_SECONDS.labels(outcome=outcome).observe(time.monotonic() - started)
     return outcome
+
+
+def _guarded_run(task: Any, context: WorkerContext, namespace: str, name: str, retries: int) -> str:
+    """_run, unless this Service's previous runs killed their process (OOM, segfault) too often.
+
+    reject_on_worker_lost redelivers the message of a killed pool child, so a reconcile that always kills
+    its process would loop forever (celery#1628's caveat). A counter per Service survives only crashes:
+    every run that returns, however it failed, deletes it.
+    """
+    settings = context.settings
+    crashes_key = f"{settings.key_prefix}crashes:{namespace}/{name}"
+    crashes = context.redis.incr(crashes_key) - 1
+    context.redis.expire(crashes_key, int(settings.visibility_timeout * 2))
+    if crashes >= settings.max_crashes:
+        context.redis.delete(crashes_key)
+        log.error("%s/%s: giving up: the last %d runs killed their worker process", namespace, name, crashes)
+        return "crash-loop"
+    try:
+        return _run(task, context, namespace, name, retries)
+    finally:
+        context.redis.delete(crashes_key)
 
 
 def _run(task: Any, context: WorkerContext, namespace: str, name: str, retries: int) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from typing import Any
 
@@ -60,6 +61,8 @@ def _act(context: Any, verb: str, arg: str) -> None:
         raise TemporaryError("test: Octavia answered 503", delay=float(arg) if arg else None)
     elif verb == "permanent":
         raise PermanentError("test: Octavia answered 400")
+    elif verb == "die":
+        os.kill(os.getpid(), signal.SIGKILL)  # an OOM kill or a segfault
     elif verb == "crash":
         raise RuntimeError("test: a bug")
     elif verb == "lblock":

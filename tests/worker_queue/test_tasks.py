@@ -228,3 +228,16 @@ def test_sigterm_lets_the_running_task_finish_and_runs_it_once(app, r, start_wor
     time.sleep(2)
     assert len(calls(r, "graceful")) == 1  # acked: not delivered again
     assert queueing.unacked_count(r) == 0
+
+
+def test_a_reconcile_that_keeps_killing_its_process_is_given_up(app, r, start_worker) -> None:
+    worker = start_worker("--concurrency", "1")
+    script(r, "poison", "die", "die", "die", "die", "die")
+    queueing.enqueue_reconcile(app, r, NS, "poison")
+    worker.wait_log(r"giving up: the last 3 runs killed their worker process", timeout=40)
+    assert [c["action"] for c in calls(r, "poison")] == ["die", "die", "die"]
+    time.sleep(1)
+    assert queueing.unacked_count(r) == 0 and queueing.queue_depth(r, app.octavia_settings.queue) == 0
+    # the next message (a resync, a change) starts with a clean slate
+    queueing.enqueue_reconcile(app, r, NS, "poison", reason="resync")
+    wait_calls(r, "poison", 4, timeout=15)
