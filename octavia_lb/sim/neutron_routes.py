@@ -64,6 +64,31 @@ def _filterable(fields: tuple[Any, ...]) -> set[str]:
     return {f.name for f in fields} | _OUTPUTS
 
 
+def _fixed_ip_filter(call: Call, ports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`?fixed_ips=ip_address=10.0.0.5&fixed_ips=subnet_id=...`: every given pair must match one fixed IP."""
+    wanted = [value.partition("=") for key, value in call.query if key == "fixed_ips"]
+    for name, _, value in wanted:
+        if name not in ("ip_address", "subnet_id", "ip_address_substr"):
+            raise ApiError(
+                400,
+                f"Invalid input for fixed_ips. Reason: '{name}={value}' must use ip_address, "
+                "subnet_id or ip_address_substr.",
+                "InvalidInput",
+            )
+
+    def matches(ip: dict[str, str], name: str, value: str) -> bool:
+        return value in ip["ip_address"] if name == "ip_address_substr" else ip.get(name) == value
+
+    return [
+        port
+        for port in ports
+        if all(any(matches(ip, name, value) for ip in port["fixed_ips"]) for name, _, value in wanted)
+    ]
+
+
+_HANDLED = frozenset({"fixed_ips"})
+
+
 class NeutronApi:
     """HTTP handlers bound to one Neutron store."""
 
@@ -105,7 +130,9 @@ class NeutronApi:
                 self.render(kind, item) | {"_seq": item["_seq"]}
                 for item in self.net.listing(kind, call.require_auth())
             ]
-            return Reply(200, list_view(items, call, plural, DIALECT, filterable))
+            if kind == "ports":
+                items = _fixed_ip_filter(call, items)
+            return Reply(200, list_view(items, call, plural, DIALECT, filterable, handled=_HANDLED))
 
         return handler
 

@@ -235,10 +235,13 @@ class LoadBalancers:
         for name in definitions:
             pool_by_name({"name": name})
 
-    def _full_pool(self, auth: Auth, lb: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    def _full_pool(
+        self, auth: Auth, lb: dict[str, Any], raw: dict[str, Any], validated: bool = False
+    ) -> dict[str, Any]:
         body = dict(raw)
         members, monitor = body.pop("members", None) or [], body.pop("healthmonitor", None)
-        pool = self.c.create_pool(auth, self._check(body, POOL, "pool"), nested=True, lb_id=lb["id"])
+        attrs = body if validated else self._check(body, POOL, "pool")
+        pool = self.c.create_pool(auth, attrs, nested=True, lb_id=lb["id"])
         for member in members:
             self.c.create_member(auth, pool["id"], self._check(member, MEMBER, "member"), nested=True)
         if monitor is not None:
@@ -257,6 +260,74 @@ class LoadBalancers:
         policy = self.x.create_policy(auth, self._check(body, L7POLICY, "l7policy"), nested=True)
         for rule in rules:
             self.x.create_rule(auth, policy["id"], self._check(rule, L7RULE, "rule"), nested=True)
+
+    # ---- single-object creates that carry nested children ----------------------------------------
+    def create_listener(self, auth: Auth, attrs: dict[str, Any]) -> dict[str, Any]:
+        """POST /listeners, optionally with a nested `default_pool` and `l7policies`."""
+        default_ref, policies = attrs.pop("default_pool", None), attrs.pop("l7policies", None)
+        if default_ref is None and not policies:
+            return self.c.create_listener(auth, attrs)
+        lb = self.o.get("loadbalancers", attrs["loadbalancer_id"], auth)
+        self.o.require_mutable_child(lb["id"])
+
+        def build() -> dict[str, Any]:
+            if default_ref is not None:
+                attrs["default_pool_id"] = self._full_pool(auth, lb, self._definition(default_ref))["id"]
+            listener = self.c.create_listener(auth, attrs, nested=True)
+            for policy in policies or []:
+                self._full_policy(
+                    auth, listener, policy, lambda ref: self._full_pool(auth, lb, self._definition(ref))
+                )
+            return listener
+
+        return self._nested(lb, build)
+
+    def create_pool(self, auth: Auth, attrs: dict[str, Any]) -> dict[str, Any]:
+        """POST /pools, optionally with nested `members` and a `healthmonitor`."""
+        if attrs.get("members") is None and attrs.get("healthmonitor") is None:
+            return self.c.create_pool(auth, attrs)
+        owner = (
+            self.o.get("listeners", attrs["listener_id"], auth)["_lb"] if attrs.get("listener_id") else None
+        )
+        lb = self.o.get("loadbalancers", owner or attrs.get("loadbalancer_id") or "", auth)
+        self.o.require_mutable_child(lb["id"])
+        return self._nested(lb, lambda: self._full_pool(auth, lb, attrs, validated=True))
+
+    def create_policy(self, auth: Auth, attrs: dict[str, Any]) -> dict[str, Any]:
+        """POST /l7policies, optionally with nested `rules`."""
+        rules = attrs.pop("rules", None)
+        if not rules:
+            return self.x.create_policy(auth, attrs)
+        lb = self.o.get("loadbalancers", self.o.get("listeners", attrs["listener_id"], auth)["_lb"])
+        self.o.require_mutable_child(lb["id"])
+
+        def build() -> dict[str, Any]:
+            policy = self.x.create_policy(auth, attrs, nested=True)
+            for rule in rules:
+                self.x.create_rule(auth, policy["id"], self._check(rule, L7RULE, "rule"), nested=True)
+            return policy
+
+        return self._nested(lb, build)
+
+    def _definition(self, ref: Any) -> dict[str, Any]:
+        if not isinstance(ref, dict) or set(ref) <= {"name"}:
+            raise validation("A nested pool needs its full definition (protocol and lb_algorithm) here.")
+        return ref
+
+    def _nested(self, lb: dict[str, Any], build: Any) -> dict[str, Any]:
+        """Create a small tree in nested mode, undo it on error, then start one load balancer update."""
+        before = set(self.o.by_lb.get(lb["id"], {}))
+        try:
+            made = build()
+        except ApiError:
+            for ident, item in list(self.o.by_lb.get(lb["id"], {}).items()):
+                if ident not in before:
+                    self.o.remove(item)
+            raise
+        self.o.start(
+            lb, Operation.CHILD_CREATE, tuple(self.c.pool_listeners(made)) if made["_kind"] == "pools" else ()
+        )
+        return made
 
     # ---- update, delete, failover ----------------------------------------------------------------
     def update(self, auth: Auth, ident: str, changes: dict[str, Any]) -> dict[str, Any]:

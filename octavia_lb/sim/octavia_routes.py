@@ -122,10 +122,30 @@ class OctaviaApi:
             elif kind.parent == "policy_id":
                 self.o.get("l7policies", call.params["policy_id"], auth)
                 items = [r for r in items if r["_policy"] == call.params["policy_id"]]
+            if kind.parent:
+                items = self._scoped_by_parent_filter(call, items)
             shown = [render(self.o, kind.store, item) | {"_seq": item["_seq"]} for item in items]
-            return Reply(200, list_view(shown, call, kind.plural, self.dialect, kind.filterable))
+            return Reply(
+                200,
+                list_view(
+                    shown,
+                    call,
+                    kind.plural,
+                    self.dialect,
+                    kind.filterable,
+                    handled=frozenset({"pool_id", "l7policy_id"}) if kind.parent else frozenset(),
+                ),
+            )
 
         return handler
+
+    @staticmethod
+    def _scoped_by_parent_filter(call: Call, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """openstacksdk repeats the parent id as a filter (`?l7policy_id=`); Octavia's DB has that column."""
+        parent = call.params.get("pool_id") or call.params.get("policy_id")
+        names = ("pool_id", "l7policy_id")
+        wanted = [v for k, v in call.query if k in names]
+        return items if all(v == parent for v in wanted) else []
 
     def show(self, kind: Kind) -> Callable[[Call], Reply]:
         def handler(call: Call) -> Reply:
@@ -215,12 +235,12 @@ def _child_routes(router: Router, api: OctaviaApi) -> None:
     svc, ch, x = Service.LOAD_BALANCER, api.children, api.hm_l7
     simple = {
         "listeners": (
-            lambda a, c, b: ch.create_listener(a, b),
+            lambda a, c, b: api.lbs.create_listener(a, b),
             lambda a, c, b: ch.update_listener(a, c.params["id"], b),
             lambda a, c: ch.delete_listener(a, c.params["id"]),
         ),
         "pools": (
-            lambda a, c, b: ch.create_pool(a, b),
+            lambda a, c, b: api.lbs.create_pool(a, b),
             lambda a, c, b: ch.update_pool(a, c.params["id"], b),
             lambda a, c: ch.delete_pool(a, c.params["id"]),
         ),
@@ -230,7 +250,7 @@ def _child_routes(router: Router, api: OctaviaApi) -> None:
             lambda a, c: x.delete_hm(a, c.params["id"]),
         ),
         "l7policies": (
-            lambda a, c, b: x.create_policy(a, b),
+            lambda a, c, b: api.lbs.create_policy(a, b),
             lambda a, c, b: x.update_policy(a, c.params["id"], b),
             lambda a, c: x.delete_policy(a, c.params["id"]),
         ),

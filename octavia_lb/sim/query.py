@@ -62,12 +62,16 @@ def _value_matches(actual: Any, wanted: str) -> bool:
 
 
 def filter_items(
-    items: Iterable[dict[str, Any]], call: Call, filterable: set[str], dialect: Dialect
+    items: Iterable[dict[str, Any]],
+    call: Call,
+    filterable: set[str],
+    dialect: Dialect,
+    handled: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     filters: dict[str, list[str]] = {}
     use_tags = False
     for key, value in call.query:
-        if key in RESERVED:
+        if key in RESERVED or key in handled:
             continue
         if key in TAG_FILTERS and dialect.tags_enabled:
             use_tags = True
@@ -181,9 +185,12 @@ def list_view(
     dialect: Dialect,
     filterable: set[str],
     key_field: str = "id",
+    handled: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """The whole listing answer `{key: [...], key_links: [...]}` for `call`'s query."""
-    chosen = filter_items(items, call, filterable, dialect)
+    """The whole listing answer `{key: [...], key_links: [...]}` for `call`'s query.
+
+    `handled` names query keys the caller already applied (they stay in the next links)."""
+    chosen = filter_items(items, call, filterable, dialect, handled)
     ordered = sort_items(chosen, call, filterable | {"created_at", "updated_at", "id", key_field})
     page, links = paginate(ordered, call, dialect, key_field)
     answer: dict[str, Any] = {key: [select_fields(item, call) for item in page]}

@@ -254,3 +254,13 @@ def test_extensions(conn):
     assert conn.network.find_extension("external-net") is not None
     assert conn.network.find_extension("standard-attr-tag") is not None
     assert conn.network.find_extension("dns-integration") is None
+
+
+def test_ports_filter_by_fixed_ip(conn):
+    net = conn.network.find_network("private", ignore_missing=False)
+    port = conn.network.create_port(network_id=net.id, fixed_ips=[{"ip_address": "10.0.0.77"}])
+    conn.network.create_port(network_id=net.id)
+    found = list(conn.network.ports(fixed_ips=["ip_address=10.0.0.77"]))
+    assert [p.id for p in found] == [port.id]
+    subnet = port.fixed_ips[0]["subnet_id"]
+    assert len(list(conn.network.ports(fixed_ips=[f"subnet_id={subnet}", "ip_address_substr=.77"]))) == 1

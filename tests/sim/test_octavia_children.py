@@ -291,3 +291,53 @@ def test_child_delete_and_stats(conn, lb, listener):
     wait_active(conn, lb.id)
     with pytest.raises(sdk_exc.NotFoundException, match=f"Listener {listener.id} not found."):
         conn.load_balancer.get_listener(listener.id)
+
+
+def test_single_creates_with_nested_children(conn, lb):
+    listener = conn.load_balancer.create_listener(
+        loadbalancer_id=lb.id,
+        protocol="HTTP",
+        protocol_port=8080,
+        default_pool={
+            "protocol": "HTTP",
+            "lb_algorithm": "ROUND_ROBIN",
+            "members": [{"address": "192.0.2.5", "protocol_port": 80}],
+        },
+        l7policies=[
+            {"action": "REJECT", "rules": [{"type": "PATH", "compare_type": "EQUAL_TO", "value": "/x"}]}
+        ],
+    )
+    pool = conn.load_balancer.get_pool(listener.default_pool_id)
+    assert [m.address for m in conn.load_balancer.members(pool)] == ["192.0.2.5"]
+    (policy,) = conn.load_balancer.l7_policies(listener_id=listener.id)
+    assert len(list(conn.load_balancer.l7_rules(policy.id))) == 1
+    wait_active(conn, lb.id)
+    # openstacksdk's Pool has no `healthmonitor` attribute, so this one goes through the proxy's raw POST
+    response = conn.load_balancer.post(
+        "/lbaas/pools",
+        json={
+            "pool": {
+                "loadbalancer_id": lb.id,
+                "protocol": "TCP",
+                "lb_algorithm": "ROUND_ROBIN",
+                "members": [{"address": "192.0.2.6", "protocol_port": 22}],
+                "healthmonitor": {"type": "TCP", "delay": 3, "timeout": 2, "max_retries": 2},
+            }
+        },
+    )
+    assert response.status_code == 201
+    second = conn.load_balancer.get_pool(response.json()["pool"]["id"])
+    assert second.health_monitor_id is not None and len(second.members) == 1
+    wait_active(conn, lb.id)
+
+
+def test_nested_single_create_error_leaves_nothing_behind(conn, lb):
+    with pytest.raises(sdk_exc.BadRequestException, match="Value should be lower or equal to 256"):
+        conn.load_balancer.create_pool(
+            loadbalancer_id=lb.id,
+            protocol="HTTP",
+            lb_algorithm="ROUND_ROBIN",
+            members=[{"address": "192.0.2.6", "protocol_port": 22, "weight": 999}],
+        )
+    assert list(conn.load_balancer.pools()) == []
+    assert conn.load_balancer.get_load_balancer(lb.id).provisioning_status == "ACTIVE"
