@@ -397,7 +397,10 @@ def _default_selector(settings: Settings) -> Mapping[str, str]:
     from octavia_lb.common.config import load_cloud_config
 
     text = load_cloud_config(settings.cloud_config).load_balancer.node_selector
-    return parse_node_selector(text) if text else {}
+    try:
+        return parse_node_selector(text) if text else {}
+    except ValueProblem as exc:
+        raise SettingsError(f"{settings.cloud_config}: [LoadBalancer] node-selector {text!r} {exc}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -408,10 +411,14 @@ def run(args: argparse.Namespace) -> int:
     except (SettingsError, ValueProblem, ValueError, OSError) as exc:
         log.error("%s", exc)
         return 2
-    from octavia_lb.common.kube import load_kube_config
+    from octavia_lb.common.kube import KubeConfigError, load_kube_config
     from octavia_lb.worker.celery_app import create_app
 
-    api = load_kube_config(settings.kubeconfig)
+    try:
+        api = load_kube_config(settings.kubeconfig)
+    except KubeConfigError as exc:
+        log.error("%s", exc)
+        return 2
     redis_client = redis.Redis.from_url(settings.redis_url)
     dispatcher = Dispatcher(create_app(settings), redis_client, api, default_selector, settings)
     if settings.metrics_port is not None:

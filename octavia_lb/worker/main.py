@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         logging.getLogger(__name__).error("%s", exc)
         return 2
-    concurrency = int(getattr(args, "concurrency", None) or 1)
+    concurrency = getattr(args, "concurrency", None)
+    concurrency = 1 if concurrency is None else int(concurrency)
     if concurrency < 1:
         logging.getLogger(__name__).error("--concurrency: %r must be at least 1", concurrency)
         return 2

@@ -300,3 +300,47 @@ def test_dispatcher_rejects_bad_settings_with_the_variable_and_value(cluster, st
     )
     assert proc.managed.popen.wait(timeout=20) == 2
     assert "OCTAVIA_LB_RESYNC_PERIOD: 'soon' is not a number" in proc.log
+
+
+def test_cloud_conf_node_selector_is_the_default(
+    cluster, core, namespace, queue_env, start_dispatcher, queue: Queue, nodes: list[str], tmp_path
+) -> None:
+    pool = f"conf-{uuid.uuid4().hex[:6]}"
+    conf = tmp_path / "cloud.conf"
+    conf.write_text(f'[LoadBalancer]\nnode-selector = "pool={pool}"\n')
+    start_dispatcher(
+        "--kubeconfig",
+        str(cluster.kubeconfig),
+        "--cloud-config",
+        str(conf),
+        OCTAVIA_LB_LEASE_NAME=f"conf-{queue_env.cluster_name}",
+        **LEASE,
+    ).wait_log(r"watching services")
+    selector = "loadbalancer.openstack.org/node-selector"
+    core.create_namespaced_service(namespace, service("by-conf"))
+    core.create_namespaced_service(namespace, service("everywhere", annotations={selector: ""}))
+    queue.expect(("by-conf", "added"), ("everywhere", "added"))
+    other = f"node-{uuid.uuid4().hex[:6]}"
+    nodes.append(other)
+    cluster.create_node(other, "10.0.0.90", labels={"pool": "elsewhere"})
+    got = queue.expect(("everywhere", "node-added"))
+    time.sleep(0.5)
+    assert all(n == "everywhere" for _, n, _ in got + queue.drain())
+    member = f"node-{uuid.uuid4().hex[:6]}"
+    nodes.append(member)
+    cluster.create_node(member, "10.0.0.91", labels={"pool": pool})
+    queue.expect(("by-conf", "node-added"), ("everywhere", "node-added"))
+
+
+def test_bad_cloud_conf_node_selector_and_missing_kubeconfig_fail_clearly(
+    cluster, start_dispatcher, tmp_path
+) -> None:
+    conf = tmp_path / "cloud.conf"
+    conf.write_text('[LoadBalancer]\nnode-selector = "bad key!"\n')
+    proc = start_dispatcher("--kubeconfig", str(cluster.kubeconfig), "--cloud-config", str(conf), wait=False)
+    assert proc.managed.popen.wait(timeout=20) == 2
+    assert "[LoadBalancer] node-selector 'bad key!'" in proc.log
+    missing = tmp_path / "nope.kubeconfig"
+    proc = start_dispatcher("--kubeconfig", str(missing), wait=False)
+    assert proc.managed.popen.wait(timeout=20) == 2
+    assert str(missing) in proc.log and "Traceback" not in proc.log

@@ -241,3 +241,28 @@ def test_a_reconcile_that_keeps_killing_its_process_is_given_up(app, r, start_wo
     # the next message (a resync, a change) starts with a clean slate
     queueing.enqueue_reconcile(app, r, NS, "poison", reason="resync")
     wait_calls(r, "poison", 4, timeout=15)
+
+
+def test_worker_rejects_a_zero_concurrency(start_worker) -> None:
+    proc = start_worker("--concurrency", "0", wait=False)
+    assert proc.managed.popen.wait(timeout=20) == 2
+    assert "--concurrency: 0 must be at least 1" in proc.log
+
+
+def test_password_protected_redis(tmp_path, start_worker, queue_env: QueueEnv) -> None:
+    from octavia_lb.controlplane.redis import start_redis
+
+    with start_redis(tmp_path / "redis-auth", password="s3cret-pw") as server:
+        assert ":s3cret-pw@" in server.url
+        env = {**queue_env.env, "OCTAVIA_LB_REDIS_URL": server.url}
+        worker = start_worker(OCTAVIA_LB_REDIS_URL=server.url)
+        app = create_app(from_env_and_args(env=env))
+        client = redis.Redis.from_url(server.url)
+        assert queueing.enqueue_reconcile(app, client, NS, "secured")
+        wait_for(
+            lambda: client.llen(calls_key(NS, "secured")) == 1,
+            15,
+            "the reconcile over an authenticated Redis",
+        )
+        assert "s3cret-pw" not in worker.log  # the URL is logged redacted
+        worker.stop()
