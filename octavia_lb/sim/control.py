@@ -58,118 +58,115 @@ def dump(sim: Simulator) -> dict[str, Any]:
     }
 
 
-def add_routes(router: Router, sim: Simulator) -> None:
-    svc = Service.CONTROL
+class ControlApi:
+    """Handlers of `/_sim/`; each acts on the simulator's current cloud."""
 
-    def health(call: Call) -> Reply:
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+
+    def health(self, call: Call) -> Reply:
         return Reply(200, {"ok": True})
 
-    def reset(call: Call) -> Reply:
-        sim.reset()
+    def reset(self, call: Call) -> Reply:
+        self.sim.reset()
         return Reply(200, {"reset": True})
 
-    def seed(call: Call) -> Reply:
+    def seed(self, call: Call) -> Reply:
         body = _mapping(call.body)
         if "yaml" in body:
             try:
-                body = yaml.safe_load(body["yaml"])
+                body = _mapping(yaml.safe_load(body["yaml"]))
             except yaml.YAMLError as exc:
                 raise ApiError(400, f"yaml: cannot parse: {exc}") from exc
-            body = _mapping(body)
-        return Reply(200, {"seeded": sim.cloud.seeder.apply(body)})
+        return Reply(200, {"seeded": self.sim.cloud.seeder.apply(body)})
 
-    def state(call: Call) -> Reply:
-        return Reply(200, dump(sim))
+    def state(self, call: Call) -> Reply:
+        return Reply(200, dump(self.sim))
 
-    def counts(call: Call) -> Reply:
-        return Reply(
-            200, {"counts": dict(sim.cloud.counts), "internal_errors": list(sim.cloud.internal_errors)}
-        )
+    def counts(self, call: Call) -> Reply:
+        cloud = self.sim.cloud
+        return Reply(200, {"counts": dict(cloud.counts), "internal_errors": list(cloud.internal_errors)})
 
-    def clear_counts(call: Call) -> Reply:
-        sim.cloud.counts.clear()
+    def clear_counts(self, call: Call) -> Reply:
+        self.sim.cloud.counts.clear()
         return Reply(204)
 
-    def faults(call: Call) -> Reply:
-        return Reply(200, sim.cloud.faults.snapshot())
+    def faults(self, call: Call) -> Reply:
+        return Reply(200, self.sim.cloud.faults.snapshot())
 
-    def fail(call: Call) -> Reply:
+    def fail(self, call: Call) -> Reply:
         body = _mapping(call.body)
         route, status = body.get("route"), _number(body, "status")
         if not isinstance(route, str):
             raise ApiError(
                 400, f"route: {route!r} must be a string like 'POST /load-balancer/v2.0/lbaas/pools'"
             )
-        if route.partition(" ")[2] not in sim.cloud.router.templates:
+        if route.partition(" ")[2] not in self.sim.cloud.router.templates:
             raise ApiError(400, f"route: {route!r} names no route; see GET /_sim/routes")
-        rule = sim.cloud.faults.add_rule(
-            route, int(status), int(_number(body, "count", 1)), body.get("message")
-        )
+        count = int(_number(body, "count", 1))
+        rule = self.sim.cloud.faults.add_rule(route, int(status), count, body.get("message"))
         return Reply(201, {"rule": vars(rule)})
 
-    def rate(call: Call) -> Reply:
+    def rate(self, call: Call) -> Reply:
         body = _mapping(call.body)
-        sim.cloud.faults.set_rate(float(_number(body, "rate")), body.get("statuses"))
-        return Reply(200, sim.cloud.faults.snapshot())
+        self.sim.cloud.faults.set_rate(float(_number(body, "rate")), body.get("statuses"))
+        return Reply(200, self.sim.cloud.faults.snapshot())
 
-    def latency(call: Call) -> Reply:
-        sim.cloud.faults.set_latency(float(_number(_mapping(call.body), "seconds")))
-        return Reply(200, sim.cloud.faults.snapshot())
+    def latency(self, call: Call) -> Reply:
+        self.sim.cloud.faults.set_latency(float(_number(_mapping(call.body), "seconds")))
+        return Reply(200, self.sim.cloud.faults.snapshot())
 
-    def error_builds(call: Call) -> Reply:
+    def error_builds(self, call: Call) -> Reply:
         count = _number(_mapping(call.body), "count", 1)
         if int(count) < 0:
             raise ApiError(400, f"count: {count!r} must be >= 0")
-        sim.cloud.faults.error_builds = int(count)
-        return Reply(200, sim.cloud.faults.snapshot())
+        self.sim.cloud.faults.error_builds = int(count)
+        return Reply(200, self.sim.cloud.faults.snapshot())
 
-    def expire_tokens(call: Call) -> Reply:
-        return Reply(200, {"expired": sim.cloud.identity.expire_all()})
+    def expire_tokens(self, call: Call) -> Reply:
+        return Reply(200, {"expired": self.sim.cloud.identity.expire_all()})
 
-    def clear_faults(call: Call) -> Reply:
-        fresh = type(sim.cloud.faults)()
-        sim.cloud.faults.__dict__.update(fresh.__dict__)
+    def clear_faults(self, call: Call) -> Reply:
+        self.sim.cloud.faults.clear()
         return Reply(204)
 
-    def delays(call: Call) -> Reply:
+    def delays(self, call: Call) -> Reply:
         try:
-            timing = sim.cloud.set_delays(_mapping(call.body))
+            timing = self.sim.cloud.set_delays(_mapping(call.body))
         except ValueError as exc:
             raise ApiError(400, str(exc)) from exc
-        return Reply(
-            200,
-            {
-                "profile": timing.profile,
-                "overrides": {op.value: list(r) for op, r in (timing.overrides or {}).items()},
-            },
-        )
+        overrides = {op.value: list(r) for op, r in (timing.overrides or {}).items()}
+        return Reply(200, {"profile": timing.profile, "overrides": overrides})
 
-    def advance(call: Call) -> Reply:
+    def advance(self, call: Call) -> Reply:
         seconds = float(_number(_mapping(call.body), "seconds"))
         if seconds < 0:
             raise ApiError(400, f"seconds: {seconds!r} must be >= 0")
-        sim.cloud.clock.advance(seconds)
-        return Reply(200, {"ran": sim.cloud.scheduler.run_due()})
+        self.sim.cloud.clock.advance(seconds)
+        return Reply(200, {"ran": self.sim.cloud.scheduler.run_due()})
 
-    def routes(call: Call) -> Reply:
-        return Reply(200, {"templates": sorted(sim.cloud.router.templates)})
+    def routes(self, call: Call) -> Reply:
+        return Reply(200, {"templates": sorted(self.sim.cloud.router.templates)})
 
+
+def add_routes(router: Router, sim: Simulator) -> None:
+    api = ControlApi(sim)
     for method, path, handler in (
-        ("GET", "/_sim/health", health),
-        ("POST", "/_sim/reset", reset),
-        ("POST", "/_sim/seed", seed),
-        ("GET", "/_sim/state", state),
-        ("GET", "/_sim/counts", counts),
-        ("DELETE", "/_sim/counts", clear_counts),
-        ("GET", "/_sim/faults", faults),
-        ("DELETE", "/_sim/faults", clear_faults),
-        ("POST", "/_sim/faults/fail", fail),
-        ("POST", "/_sim/faults/rate", rate),
-        ("POST", "/_sim/faults/latency", latency),
-        ("POST", "/_sim/faults/error-builds", error_builds),
-        ("POST", "/_sim/faults/expire-tokens", expire_tokens),
-        ("PUT", "/_sim/delays", delays),
-        ("POST", "/_sim/clock/advance", advance),
-        ("GET", "/_sim/routes", routes),
+        ("GET", "/_sim/health", api.health),
+        ("POST", "/_sim/reset", api.reset),
+        ("POST", "/_sim/seed", api.seed),
+        ("GET", "/_sim/state", api.state),
+        ("GET", "/_sim/counts", api.counts),
+        ("DELETE", "/_sim/counts", api.clear_counts),
+        ("GET", "/_sim/faults", api.faults),
+        ("DELETE", "/_sim/faults", api.clear_faults),
+        ("POST", "/_sim/faults/fail", api.fail),
+        ("POST", "/_sim/faults/rate", api.rate),
+        ("POST", "/_sim/faults/latency", api.latency),
+        ("POST", "/_sim/faults/error-builds", api.error_builds),
+        ("POST", "/_sim/faults/expire-tokens", api.expire_tokens),
+        ("PUT", "/_sim/delays", api.delays),
+        ("POST", "/_sim/clock/advance", api.advance),
+        ("GET", "/_sim/routes", api.routes),
     ):
-        router.add(method, path, handler, svc, public=True)
+        router.add(method, path, handler, Service.CONTROL, public=True)

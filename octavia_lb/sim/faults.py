@@ -83,6 +83,11 @@ class Faults:
             return True
         return False
 
+    def clear(self) -> None:
+        """Back to no faults; the object is shared, so it is cleared in place."""
+        self.rules.clear()
+        self.error_rate, self.error_statuses, self.latency, self.error_builds = 0.0, (500, 503), 0.0, 0
+
     def snapshot(self) -> dict[str, Any]:
         return {
             "rules": [vars(rule).copy() for rule in self.rules],

@@ -9,7 +9,8 @@ from octavia_lb.sim.errors import ApiError, Service
 from octavia_lb.sim.http import Auth, Call, Reply, Router
 from octavia_lb.sim.neutron import Neutron
 from octavia_lb.sim.neutron_l3 import L3
-from octavia_lb.sim.neutron_schemas import COLLECTIONS, QUOTA_DEFAULTS
+from octavia_lb.sim.neutron_quotas import NeutronQuotas
+from octavia_lb.sim.neutron_schemas import COLLECTIONS
 from octavia_lb.sim.query import Dialect, list_view, public
 from octavia_lb.sim.schema import Wording, unwrap, validate
 
@@ -248,83 +249,6 @@ class TagsApi:
         return Reply(204)
 
 
-def _quota_routes(router: Router, net: Neutron) -> None:
-    svc = Service.NETWORK
-
-    def listing(call: Call) -> Reply:
-        call.require_auth()
-        return Reply(
-            200, {"quotas": [{**net.quota_for(p), "project_id": p, "tenant_id": p} for p in net.quotas]}
-        )
-
-    def show(call: Call) -> Reply:
-        call.require_auth()
-        return Reply(200, {"quota": net.quota_for(call.params["project"])})
-
-    def defaults(call: Call) -> Reply:
-        call.require_auth()
-        return Reply(200, {"quota": dict(QUOTA_DEFAULTS)})
-
-    def details(call: Call) -> Reply:
-        call.require_auth()
-        project = call.params["project"]
-        limits = net.quota_for(project)
-        kinds = {
-            v: k
-            for k, v in {
-                "networks": "network",
-                "subnets": "subnet",
-                "ports": "port",
-                "routers": "router",
-                "floatingips": "floatingip",
-                "security_groups": "security_group",
-                "security_group_rules": "security_group_rule",
-            }.items()
-        }
-        return Reply(
-            200,
-            {
-                "quota": {
-                    res: {
-                        "limit": limit,
-                        "reserved": 0,
-                        "used": net.usage(kinds[res], project) if res in kinds else 0,
-                    }
-                    for res, limit in limits.items()
-                }
-            },
-        )
-
-    def update(call: Call) -> Reply:
-        if not call.require_auth().is_admin:
-            raise ApiError(403, "rule:update_quota is disallowed by policy", "PolicyNotAuthorized")
-        body = unwrap(call.body, "quota", Wording.NEUTRON)
-        for name, value in body.items():
-            if name not in QUOTA_DEFAULTS:
-                raise ApiError(400, f"Unrecognized attribute(s) '{name}'", "HTTPBadRequest")
-            if isinstance(value, bool) or not isinstance(value, int) or value < -1:
-                raise ApiError(
-                    400,
-                    f"Invalid input for {name}. Reason: '{value}' should be an integer >= -1.",
-                    "InvalidInput",
-                )
-        net.quotas.setdefault(call.params["project"], {}).update(body)
-        return Reply(200, {"quota": net.quota_for(call.params["project"])})
-
-    def reset(call: Call) -> Reply:
-        if not call.require_auth().is_admin:
-            raise ApiError(403, "rule:delete_quota is disallowed by policy", "PolicyNotAuthorized")
-        net.quotas.pop(call.params["project"], None)
-        return Reply(204)
-
-    router.add("GET", f"{BASE}/quotas", listing, svc)
-    router.add("GET", f"{BASE}/quotas/{{project}}", show, svc)
-    router.add("GET", f"{BASE}/quotas/{{project}}/default", defaults, svc)
-    router.add("GET", f"{BASE}/quotas/{{project}}/details", details, svc)
-    router.add("PUT", f"{BASE}/quotas/{{project}}", update, svc)
-    router.add("DELETE", f"{BASE}/quotas/{{project}}", reset, svc)
-
-
 def _meta_routes(router: Router, root_of: Callable[[Call], str]) -> None:
     svc = Service.NETWORK
 
@@ -388,5 +312,5 @@ def add_routes(router: Router, neutron: Neutron, l3: L3, root_of: Callable[[Call
 
     router.add("PUT", f"{BASE}/routers/{{id}}/add_router_interface", add_interface, svc)
     router.add("PUT", f"{BASE}/routers/{{id}}/remove_router_interface", remove_interface, svc)
-    _quota_routes(router, neutron)
+    NeutronQuotas(neutron).register(router, BASE)
     _meta_routes(router, root_of)

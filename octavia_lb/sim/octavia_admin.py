@@ -1,5 +1,5 @@
 """Octavia's operator resources over HTTP: flavors and profiles, availability zones and profiles,
-providers, quotas and amphorae. Writes here are admin-only, as in Octavia's default policy."""
+providers (quotas and amphorae have their own modules). Writes are admin-only, as in Octavia's policy."""
 
 from __future__ import annotations
 
@@ -9,18 +9,12 @@ from typing import Any
 from octavia_lb.sim.errors import ApiError, Service, not_found_octavia
 from octavia_lb.sim.http import Call, Reply, Router
 from octavia_lb.sim.octavia import LABELS, Octavia
+from octavia_lb.sim.octavia_amphorae import Amphorae
 from octavia_lb.sim.octavia_lbs import PROVIDERS
-from octavia_lb.sim.octavia_schemas import AZ, AZPROFILE, FLAVOR, FLAVORPROFILE, QUOTA_NAMES
+from octavia_lb.sim.octavia_quotas import Quotas, require_admin
+from octavia_lb.sim.octavia_schemas import AZ, AZPROFILE, FLAVOR, FLAVORPROFILE
 from octavia_lb.sim.query import Dialect, list_view, public
 from octavia_lb.sim.schema import Field, Wording, unwrap, validate
-from octavia_lb.sim.states import Operation
-
-FORBIDDEN = "Policy does not allow this request to be performed."
-
-
-def require_admin(call: Call) -> None:
-    if not call.require_auth().is_admin:
-        raise ApiError(403, FORBIDDEN)
 
 
 class Catalogue:
@@ -185,16 +179,6 @@ def catalogues(o: Octavia) -> dict[str, Catalogue]:
     }
 
 
-def _quota_body(o: Octavia, project: str) -> dict[str, Any]:
-    quota = o.quota_for(project)
-    return {
-        "project_id": project,
-        **quota,
-        "loadbalancer": quota["load_balancer"],
-        "healthmonitor": quota["health_monitor"],
-    }
-
-
 def add_routes(router: Router, o: Octavia, base: str, dialect: Dialect) -> None:
     svc = Service.LOAD_BALANCER
     for path, cat in catalogues(o).items():
@@ -248,161 +232,5 @@ def add_routes(router: Router, o: Octavia, base: str, dialect: Dialect) -> None:
         ),
         svc,
     )
-    _quota_routes(router, o, base)
-    _amphora_routes(router, o, base, dialect)
-
-
-def _quota_routes(router: Router, o: Octavia, base: str) -> None:
-    svc = Service.LOAD_BALANCER
-
-    def listing(call: Call) -> Reply:
-        auth = call.require_auth()
-        projects = [p for p in o.quotas if auth.is_admin or p == auth.project_id]
-        return Reply(200, {"quotas": [_quota_body(o, p) for p in projects], "quotas_links": []})
-
-    def show(call: Call) -> Reply:
-        auth = call.require_auth()
-        project = call.params["project"]
-        if not auth.is_admin and project != auth.project_id:
-            raise ApiError(403, FORBIDDEN)
-        return Reply(200, {"quota": _quota_body(o, project)})
-
-    def defaults(call: Call) -> Reply:
-        call.require_auth()
-        return Reply(
-            200,
-            {
-                "quota": {k: v for k, v in _quota_body(o, "").items() if k != "project_id"}
-                | {
-                    name: -1
-                    for name in (
-                        "load_balancer",
-                        "loadbalancer",
-                        "listener",
-                        "pool",
-                        "member",
-                        "health_monitor",
-                        "healthmonitor",
-                        "l7policy",
-                        "l7rule",
-                    )
-                }
-            },
-        )
-
-    def update(call: Call) -> Reply:
-        require_admin(call)
-        body = unwrap(call.body, "quota", Wording.OCTAVIA)
-        changes = {}
-        for name, value in body.items():
-            if name not in QUOTA_NAMES:
-                raise ApiError(
-                    400,
-                    f"Invalid input for field/attribute quota. Value: '{name}'. Unknown attribute "
-                    f"for argument quota: {name}",
-                )
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or not -1 <= value <= 2_000_000_000
-            ):
-                raise ApiError(
-                    400,
-                    f"Invalid input for field/attribute {name}. Value: '{value}'. Value should be "
-                    "between -1 and 2000000000",
-                )
-            changes[QUOTA_NAMES[name]] = -1 if value is None else value
-        o.quotas.setdefault(call.params["project"], {}).update(changes)
-        return Reply(202, {"quota": _quota_body(o, call.params["project"])})
-
-    def reset(call: Call) -> Reply:
-        require_admin(call)
-        if o.quotas.pop(call.params["project"], None) is None:
-            raise ApiError(404, f"Quota {call.params['project']} not found.")
-        return Reply(202)
-
-    router.add("GET", f"{base}/lbaas/quotas", listing, svc)
-    router.add("GET", f"{base}/lbaas/quotas/defaults", defaults, svc)
-    router.add("GET", f"{base}/lbaas/quotas/{{project}}", show, svc)
-    router.add("PUT", f"{base}/lbaas/quotas/{{project}}", update, svc)
-    router.add("DELETE", f"{base}/lbaas/quotas/{{project}}", reset, svc)
-
-
-def _amphora_routes(router: Router, o: Octavia, base: str, dialect: Dialect) -> None:
-    svc = Service.LOAD_BALANCER
-    filterable = {
-        "loadbalancer_id",
-        "compute_id",
-        "role",
-        "status",
-        "lb_network_ip",
-        "ha_ip",
-        "vrrp_ip",
-        "ha_port_id",
-        "vrrp_port_id",
-        "image_id",
-        "compute_flavor",
-        "cached_zone",
-        "id",
-    }
-
-    def listing(call: Call) -> Reply:
-        require_admin(call)
-        return Reply(
-            200, list_view(list(o.store["amphorae"].values()), call, "amphorae", dialect, filterable)
-        )
-
-    def amphora(call: Call) -> dict[str, Any]:
-        require_admin(call)
-        return o.get("amphorae", call.params["id"])
-
-    def show(call: Call) -> Reply:
-        return Reply(200, {"amphora": public(amphora(call))})
-
-    def stats(call: Call) -> Reply:
-        amp = amphora(call)
-        return Reply(
-            200,
-            {
-                "amphora_stats": [
-                    {
-                        "id": amp["id"],
-                        "loadbalancer_id": amp["loadbalancer_id"],
-                        "listener_id": li["id"],
-                        "active_connections": 0,
-                        "bytes_in": 0,
-                        "bytes_out": 0,
-                        "request_errors": 0,
-                        "total_connections": 0,
-                    }
-                    for li in o.children(amp["loadbalancer_id"], "listeners")
-                ]
-            },
-        )
-
-    def configure(call: Call) -> Reply:
-        amphora(call)
-        if not o.max_version.supports("2.7"):
-            raise ApiError(404, "The resource could not be found.")
-        return Reply(202)
-
-    def failover(call: Call) -> Reply:
-        amp = amphora(call)
-        lb = o.get("loadbalancers", amp["loadbalancer_id"])
-        o.require_mutable_lb(lb, allow_error=True)
-        o.start(lb, Operation.LB_FAILOVER)
-        return Reply(202)
-
-    def delete(call: Call) -> Reply:
-        amp = amphora(call)
-        if not o.max_version.supports("2.21"):
-            raise ApiError(404, "The resource could not be found.")
-        if amp["status"] != "ERROR":
-            raise ApiError(409, f"Amphora {amp['id']} is not in ERROR state and cannot be deleted.")
-        del o.store["amphorae"][amp["id"]]
-        return Reply(204)
-
-    router.add("GET", f"{base}/octavia/amphorae", listing, svc)
-    router.add("GET", f"{base}/octavia/amphorae/{{id}}", show, svc)
-    router.add("GET", f"{base}/octavia/amphorae/{{id}}/stats", stats, svc)
-    router.add("PUT", f"{base}/octavia/amphorae/{{id}}/config", configure, svc)
-    router.add("PUT", f"{base}/octavia/amphorae/{{id}}/failover", failover, svc)
-    router.add("DELETE", f"{base}/octavia/amphorae/{{id}}", delete, svc)
+    Quotas(o).register(router, base)
+    Amphorae(o, dialect).register(router, base)

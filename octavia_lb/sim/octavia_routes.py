@@ -269,6 +269,9 @@ def _child_routes(router: Router, api: OctaviaApi) -> None:
 
     router.add("GET", f"{BASE}/lbaas/listeners/{{id}}/stats", listener_stats, svc)
 
+
+def _member_and_rule_routes(router: Router, api: OctaviaApi) -> None:
+    svc, ch, x = Service.LOAD_BALANCER, api.children, api.hm_l7
     members, path = KINDS["members"], f"{BASE}/lbaas/pools/{{pool_id}}/members"
     router.add("GET", path, api.listing(members), svc)
     router.add(
@@ -360,5 +363,6 @@ def add_routes(
     router.add("GET", "/load-balancer", versions, svc, public=True)
     _lb_routes(router, api)
     _child_routes(router, api)
+    _member_and_rule_routes(router, api)
     octavia_admin.add_routes(router, octavia, BASE, api.dialect)
     return api

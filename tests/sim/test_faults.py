@@ -93,3 +93,18 @@ def test_seed_from_yaml_and_state_dump(conn, sim):
     assert {n["name"] for n in state["network"]["networks"]} == {"public", "private", "extra"}
     sim.control.reset()
     assert conn.network.find_network("extra") is None
+
+
+def test_clear_faults(conn, sim):
+    sim.control.fail_next(LB_POST, 500, count=5)
+    sim.control.latency(1.0)
+    sim.control.error_builds(2)
+    sim.control.clear_faults()
+    assert sim.control.faults() == {
+        "rules": [],
+        "error_rate": 0.0,
+        "error_statuses": [500, 503],
+        "latency": 0.0,
+        "error_builds": 0,
+    }
+    assert conn.load_balancer.create_load_balancer(vip_subnet_id=private_subnet(conn).id).id
