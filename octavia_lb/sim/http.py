@@ -13,7 +13,7 @@ from typing import Any
 from octavia_lb.sim.errors import ApiError, Service
 
 
-@dataclass
+@dataclass(frozen=True)
 class Auth:
     """Who is calling: filled from the X-Auth-Token by the identity store."""
 

@@ -6,6 +6,7 @@ an interface on the port's subnet; everything else gets the error Neutron gives.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from octavia_lb.sim import ipam
@@ -16,7 +17,7 @@ from octavia_lb.sim.neutron import FLOATINGIP_OWNER, ROUTER_GATEWAY, ROUTER_INTE
 
 
 class L3:
-    def __init__(self, neutron: Neutron, scheduler: Scheduler, fip_delay: Any) -> None:
+    def __init__(self, neutron: Neutron, scheduler: Scheduler, fip_delay: Callable[[], float]) -> None:
         self.net = neutron
         self.scheduler = scheduler
         self.fip_delay = fip_delay  # () -> seconds until an associated floating IP is ACTIVE

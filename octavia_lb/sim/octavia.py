@@ -81,7 +81,7 @@ class Octavia:
         self.max_version = max_version
         self.store: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in KINDS}
         self.quotas: dict[str, dict[str, int]] = {}
-        self.on_lb_deleted: list[Any] = []  # callbacks(lb) releasing Neutron resources
+        self.on_lb_deleted: list[Callable[[dict[str, Any]], None]] = []  # release the VIP port etc.
         self.by_lb: dict[str, dict[str, dict[str, Any]]] = {}  # lb id -> every child object, by id
         self._seq = itertools.count()
         self.new_id: Callable[[], str] = lambda: str(uuid.uuid4())  # replaced by a seeded source

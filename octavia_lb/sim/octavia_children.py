@@ -248,9 +248,10 @@ class Children:
         attrs["session_persistence"] = self._persistence(attrs.get("session_persistence"), attrs["protocol"])
         for key in ("members", "healthmonitor"):
             attrs.pop(key, None)
-        attrs.update(loadbalancer_id=lb_id, project_id=lb["project_id"], healthmonitor_id=None)
-        attrs.pop("loadbalancer_id")
+        # the answer lists `loadbalancers`/`listeners` instead of the ids given in the request
+        attrs.pop("loadbalancer_id", None)
         attrs.pop("listener_id", None)
+        attrs.update(project_id=lb["project_id"], healthmonitor_id=None)
         touched = (listener,) if listener else ()
         self._begin(lb, nested, "pools", lb["project_id"], Operation.CHILD_CREATE, touched)
         pool = self.o.new("pools", attrs, lb_id)

@@ -167,16 +167,14 @@ def _bool(field: Field, value: Any, wording: Wording) -> bool:
 
 def _uuid(field: Field, value: Any, wording: Wording) -> str:
     try:
-        return str(uuid.UUID(str(value))) if isinstance(value, str) else _raise()
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return str(uuid.UUID(value))
     except ValueError:
         reason = (
             f"'{value}' is not a valid UUID" if wording is Wording.NEUTRON else "Value should be UUID format"
         )
         raise invalid(wording, field.name, value, reason) from None
-
-
-def _raise() -> str:
-    raise ValueError("not a string")
 
 
 def _enum(field: Field, value: Any, wording: Wording) -> str:
