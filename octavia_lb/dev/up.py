@@ -96,13 +96,13 @@ class Stack:
             say(part.name, f"up in {time.monotonic() - started:.1f}s (pid {pid}, port {part.port})")
 
     def _why_restart(self, names: Sequence[str], needs: Sequence[str]) -> str | None:
+        recorded = self.state.load_parts()
+        if any(name not in recorded for name in names):
+            return NOT_STARTED
         restarted = [need for need in needs if need in self.fresh]
         if restarted:
             return f"{', '.join(restarted)} restarted"
-        recorded = self.state.load_parts()
         for name in names:
-            if name not in recorded:
-                return NOT_STARTED
             if running(self.state.pids, name) is None:
                 return f"{name} is not running"
             health = check(recorded[name])
