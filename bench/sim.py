@@ -4,7 +4,8 @@ Run with `python -m bench.sim` (or `python bench/sim.py`). It starts, on 127.0.0
 - a bare Starlette app served by the same uvicorn (one JSON GET route, one POST route that parses the body):
   the ceiling for any Python HTTP service on this machine, measured in the same run;
 - `octavia-lb sim openstack` (the `fast` profile);
-and drives both with wrk pinned to CPU 1 (1 thread, 16 connections, 5 s per row). Rows:
+and drives both with wrk pinned to CPU 1 (1 thread, 16 connections, 5 s each; the bare endpoint is measured
+right before every simulator row, so each ratio compares runs under the same machine load). Rows:
 - `GET lb`: `GET /load-balancer/v2.0/lbaas/loadbalancers/{id}` with a token (auth, clock, render);
 - `GET list`: the same list of 50 load balancers (filters, sorting, pagination);
 - `POST network`: `POST /networking/v2.0/networks` (validation, quota, store; no quota limit);
@@ -166,35 +167,28 @@ def _full_lb(subnet_id: str, index: int) -> dict[str, object]:
 
 
 def rates() -> list[tuple[str, float, float]]:
+    """Each row measures the bare endpoint right before the simulator, so both see the same machine load."""
     bare_port, sim_port = _free_port(), _free_port()
-    with _server([sys.executable, "-c", BARE_APP, str(bare_port)], f"http://127.0.0.1:{bare_port}/get"):
-        bare_get = _wrk(f"http://127.0.0.1:{bare_port}/get")
-        bare_post = _wrk(f"http://127.0.0.1:{bare_port}/post", "POST", '{"network": {"name": "b"}}')
-    sim = f"http://127.0.0.1:{sim_port}"
+    bare, sim = f"http://127.0.0.1:{bare_port}", f"http://127.0.0.1:{sim_port}"
     command = [sys.executable, "-m", "octavia_lb", "sim", "openstack", "--port", str(sim_port)]
-    with _server(command, f"{sim}/_sim/health"):
+    post_body = '{"network": {"name": "n"}}'
+    with (
+        _server([sys.executable, "-c", BARE_APP, str(bare_port)], f"{bare}/get"),
+        _server(command, f"{sim}/_sim/health"),
+    ):
         token, project = _login(sim)
         subnet_id, lb_id = _prepare(sim, token, project)
         lbaas = f"{sim}/load-balancer/v2.0/lbaas/loadbalancers"
-        rows = [
-            ("GET lb", _wrk(f"{lbaas}/{lb_id}", token=token), bare_get),
-            ("GET list (50)", _wrk(lbaas, token=token), bare_get),
-            (
-                "POST network",
-                _wrk(f"{sim}/networking/v2.0/networks", "POST", '{"network": {"name": "n"}}', token),
-                bare_post,
-            ),
-            (
-                "POST lb",
-                _wrk(
-                    lbaas,
-                    "POST",
-                    orjson.dumps({"loadbalancer": {"vip_subnet_id": subnet_id}}).decode(),
-                    token,
-                ),
-                bare_post,
-            ),
-        ]
+        lb_body = orjson.dumps({"loadbalancer": {"vip_subnet_id": subnet_id}}).decode()
+        rows = []
+        for name, method, url, body in (
+            ("GET lb", "GET", f"{lbaas}/{lb_id}", ""),
+            ("GET list (50)", "GET", lbaas, ""),
+            ("POST network", "POST", f"{sim}/networking/v2.0/networks", post_body),
+            ("POST lb", "POST", lbaas, lb_body),
+        ):
+            baseline = _wrk(f"{bare}/get") if method == "GET" else _wrk(f"{bare}/post", "POST", post_body)
+            rows.append((name, _wrk(url, method, body, token), baseline))
     return rows
 
 
