@@ -13,6 +13,7 @@ the message (Octavia's own text included), then propagate for the task to retry 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from octavia_lb.common.model import BuildError, DesiredService, build_desired, s
 from octavia_lb.common.naming import lb_name, legacy_lb_name
 from octavia_lb.common.options import read_options
 from octavia_lb.common.rules import FINALIZER, is_managed
+from octavia_lb.worker import fresh
 from octavia_lb.worker.apply import observe, run_step
 from octavia_lb.worker.errors import PermanentError, ReconcileError, Requeue, TemporaryError
 from octavia_lb.worker.features import discover, gateway_for
@@ -121,13 +123,22 @@ class _Run:
         except ReconcileError as exc:
             raise type(exc)(f"error creating loadbalancer {want.lb_name}: {exc.message}") from exc
         self.kube.set_annotations(self.service, {LB_ID: lb.id})
+        # the VIP port exists already and Neutron does not wait for Octavia: attach the address now
+        address = ensure_floating_ip(self.gateway, want, Observed(lb, (), (), None), owner=True)
+        if "listeners" in body:
+            fresh.remember(self.context.redis, self.context.settings.key_prefix, lb.id, want, address)
         raise Requeue(self.countdown, f"load balancer {lb.id} created, {lb.provisioning_status}")
 
     def _converge(self, want: DesiredService, lb: OsLoadBalancer) -> None:
         owner = lb.name == want.lb_name
         self._settle(lb, owner)
         self.kube.set_annotations(self.service, {LB_ID: lb.id})
-        os_state = observe(self.gateway, lb)
+        address = fresh.take(self.context.redis, self.context.settings.key_prefix, lb.id, want)
+        if address is not None:
+            self.kube.set_annotations(self.service, {LB_ADDRESS: address})
+            self._ready(want, lb, address)
+            return
+        os_state = observe(self.gateway, lb, with_fip=False)
         sharing = sharing_of(
             want, os_state, self.config.load_balancer.max_shared_lb, self.gateway.features().tags
         )
@@ -136,6 +147,8 @@ class _Run:
             self._progress(step.describe)
             run_step(self.gateway, step, self.key)
             raise Requeue(self.countdown, step.describe)
+        fips = self.gateway.floating_ips(port_id=lb.vip_port_id) if lb.vip_port_id else []
+        os_state = dataclasses.replace(os_state, floating_ip=fips[0] if fips else None)
         address = ensure_floating_ip(self.gateway, want, os_state, owner)
         self.kube.set_annotations(self.service, {LB_ADDRESS: address})
         self._ready(want, lb, address)
@@ -145,6 +158,8 @@ class _Run:
         if lb.pending:
             raise Requeue(self.countdown, f"load balancer {lb.id} is {lb.provisioning_status}")
         if lb.provisioning_status == ERROR and owner:
+            for fip in self.gateway.floating_ips(port_id=lb.vip_port_id) if lb.vip_port_id else []:
+                release(self.gateway, fip, keep=False, who=self.key)  # the new build gets a new VIP port
             self.gateway.delete_load_balancer(lb.id, cascade=True)
             self.kube.set_annotations(self.service, {LB_ID: None, LB_ADDRESS: None})
             raise TemporaryError(

@@ -201,6 +201,7 @@ def env_factory(
     try:
         yield make
     finally:
+        _drop_services(core, namespace)
         for env in made:
             for node in env.nodes:
                 try:
@@ -208,6 +209,16 @@ def env_factory(
                 except ApiException as exc:
                     if exc.status != 404:
                         raise
+
+
+def _drop_services(core: client.CoreV1Api, namespace: str) -> None:
+    """Delete this test's Services for good, so that later tests' dispatchers do not pick them up."""
+    for svc in core.list_namespaced_service(namespace).items:
+        if svc.metadata.finalizers:
+            core.patch_namespaced_service(
+                svc.metadata.name, namespace, [{"op": "remove", "path": "/metadata/finalizers"}]
+            )
+        core.delete_namespaced_service(svc.metadata.name, namespace, _preload_content=False)
 
 
 @pytest.fixture
