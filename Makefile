@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint run bench clean
+.PHONY: venv test lint run down status bench clean
 
 venv: $(STAMP)
 
@@ -22,6 +22,12 @@ test: venv lint
 
 run: venv
 	$(PY) -m octavia_lb.localrun
+
+down: venv
+	$(PY) -m octavia_lb dev down
+
+status: venv
+	$(PY) -m octavia_lb dev status
 
 bench: venv
 	$(PY) -m bench

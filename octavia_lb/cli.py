@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     dev = sub.add_parser("dev", help="run the whole system locally")
     dev.add_argument("action", choices=["up", "down", "status"])
     dev.add_argument("--state-dir", default=_env("DEV_STATE_DIR", ".dev"))
+    dev.add_argument(
+        "--profile",
+        choices=["fast", "realistic"],
+        default=_env("DEV_PROFILE", "fast"),
+        help="the OpenStack simulator's timing profile",
+    )
     dev.set_defaults(target="octavia_lb.dev")
     return parser
 
