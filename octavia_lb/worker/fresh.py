@@ -9,6 +9,7 @@ its own. Every other run, and every periodic resync, observes the full tree.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from typing import Any
@@ -19,8 +20,9 @@ TTL_SECONDS = 900
 
 
 def fingerprint(want: DesiredService) -> str:
-    # frozen dataclasses have a deterministic repr: equal graphs, equal fingerprints
-    return hashlib.sha256(repr(want).encode()).hexdigest()
+    # frozen dataclasses have a deterministic repr: equal graphs, equal fingerprints. shared_id is left out:
+    # it is the load-balancer-id annotation, which the create itself writes.
+    return hashlib.sha256(repr(dataclasses.replace(want, shared_id=None)).encode()).hexdigest()
 
 
 def _key(prefix: str, lb_id: str) -> str:

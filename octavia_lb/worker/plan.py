@@ -26,7 +26,7 @@ from octavia_lb.common.model import (
     WantMonitor,
     WantPool,
 )
-from octavia_lb.worker.observed import ListenerState, Observed, OsListener, PoolState
+from octavia_lb.worker.observed import ListenerState, Observed, OsListener, OsLoadBalancer, PoolState
 
 # Listener protocols that share one L4 port space in Octavia (HTTP, HTTPS, TERMINATED_HTTPS ride on TCP).
 _L4 = {"HTTP": "TCP", "HTTPS": "TCP", "TERMINATED_HTTPS": "TCP", "TCP": "TCP", "UDP": "UDP", "SCTP": "SCTP"}
@@ -345,10 +345,10 @@ def load_balancer_body(want: DesiredService) -> dict[str, Any]:
 
 
 # ---- cleanup --------------------------------------------------------------------------------------
-def deletes_load_balancer(lb_name: str, os_state: Observed) -> bool:
+def deletes_load_balancer(lb_name: str, lb: OsLoadBalancer) -> bool:
     """OCCM's needDeleteLB: made by a cluster, and no other Service's tag on it."""
-    others = [t for t in os_state.lb.tags if t.startswith(naming.LB_PREFIX) and t != lb_name]
-    return naming.is_kube_lb_name(os_state.lb.name) and not others
+    others = [t for t in lb.tags if t.startswith(naming.LB_PREFIX) and t != lb_name]
+    return naming.is_kube_lb_name(lb.name) and not others
 
 
 def next_cleanup_step(lb_name: str, os_state: Observed, owner: bool) -> Step | None:

@@ -215,23 +215,29 @@ class _Run:
                 f"{lb.provisioning_status}"
             )
         self._deleting()
-        os_state: Observed = observe(self.gateway, lb)
         owner = lb.name == self.lb_name
-        if deletes_load_balancer(self.lb_name, os_state):
-            if os_state.floating_ip is not None:
-                release(self.gateway, os_state.floating_ip, keep=keep_floatingip, who=self.key)
-            cascade = self.config.load_balancer.cascade_delete
-            step = None if cascade else next_cleanup_step(self.lb_name, os_state, True)
-            if step is not None and step.call != "update_load_balancer":
-                run_step(self.gateway, step, self.key)
-            else:
-                log.info("%s: delete load balancer %s", self.key, lb.id)
-                self.gateway.delete_load_balancer(lb.id, cascade=cascade)
-            raise Requeue(self.countdown, f"deleting load balancer {lb.id}")
+        if deletes_load_balancer(self.lb_name, lb):
+            self._delete_load_balancer(lb, keep_floatingip)
+        os_state: Observed = observe(self.gateway, lb, with_fip=False)
         step = next_cleanup_step(self.lb_name, os_state, owner)
         if step is not None:
             run_step(self.gateway, step, self.key)
             raise Requeue(self.countdown, step.describe)
+
+    def _delete_load_balancer(self, lb: OsLoadBalancer, keep_floatingip: bool) -> NoReturn:
+        """The whole load balancer goes: release its floating IP, then one cascade delete (the children are
+        not read: they go with it)."""
+        for fip in self.gateway.floating_ips(port_id=lb.vip_port_id) if lb.vip_port_id else []:
+            release(self.gateway, fip, keep=keep_floatingip, who=self.key)
+        cascade = self.config.load_balancer.cascade_delete
+        if not cascade:
+            step = next_cleanup_step(self.lb_name, observe(self.gateway, lb, with_fip=False), True)
+            if step is not None and step.call != "update_load_balancer":
+                run_step(self.gateway, step, self.key)
+                raise Requeue(self.countdown, step.describe)
+        log.info("%s: delete load balancer %s", self.key, lb.id)
+        self.gateway.delete_load_balancer(lb.id, cascade=cascade)
+        raise Requeue(self.countdown, f"deleting load balancer {lb.id}")
 
     def _deleting(self) -> None:
         old = ready_condition(self.service)

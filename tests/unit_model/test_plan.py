@@ -253,9 +253,9 @@ def test_no_tags_no_sharing() -> None:
 # ---- cleanup ------------------------------------------------------------------------------------
 def test_cleanup_deletes_lb_only_when_last_cluster_service() -> None:
     want = two_ports()
-    assert deletes_load_balancer(NAME, in_sync(want, tags=(NAME,)))
-    assert not deletes_load_balancer(NAME, in_sync(want, tags=(NAME, OTHER)))
-    assert not deletes_load_balancer(NAME, in_sync(want, lb_name="made-by-hand", tags=(NAME,)))
+    assert deletes_load_balancer(NAME, in_sync(want, tags=(NAME,)).lb)
+    assert not deletes_load_balancer(NAME, in_sync(want, tags=(NAME, OTHER)).lb)
+    assert not deletes_load_balancer(NAME, in_sync(want, lb_name="made-by-hand", tags=(NAME,)).lb)
 
 
 def test_cleanup_of_guest_removes_own_listeners_then_tag() -> None:
