@@ -422,7 +422,7 @@ def run(args: argparse.Namespace) -> int:
     redis_client = redis.Redis.from_url(settings.redis_url)
     dispatcher = Dispatcher(create_app(settings), redis_client, api, default_selector, settings)
     if settings.metrics_port is not None:
-        metrics.serve(settings.metrics_port, redis_client, settings.queue)
+        metrics.serve(settings.metrics_port, redis_client, settings.queue, host=settings.metrics_host)
 
     def on_change(leading: bool) -> None:
         metrics.LEADER.set(1 if leading else 0)

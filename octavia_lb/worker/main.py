@@ -59,7 +59,12 @@ def run(args: argparse.Namespace) -> int:
 
             from octavia_lb.worker import metrics
 
-            metrics.serve(settings.metrics_port, redis.Redis.from_url(settings.redis_url), settings.queue)
+            metrics.serve(
+                settings.metrics_port,
+                redis.Redis.from_url(settings.redis_url),
+                settings.queue,
+                host=settings.metrics_host,
+            )
         logging.getLogger(__name__).info(
             "worker on %s, queue %s, concurrency %d",
             redacted_redis_url(settings),

@@ -28,6 +28,7 @@ start-up with the variable name and the offending value rather than minutes late
 | DEDUP_TTL                 | 300                         | lifetime of an enqueue de-duplication marker |
 | LOCK_TTL                  | 30                          | a dead holder's lock expires after this      |
 | METRICS_PORT              | (off)                       | Prometheus port; 0 = any free                |
+| METRICS_HOST              | 127.0.0.1                   | address /metrics binds; 0.0.0.0 in a pod     |
 | IDENTITY                  | <hostname>_<pid>            | Lease holder identity                        |
 | RECONCILE_TARGET          | reconcile:reconcile_service | module:function a task calls                 |
 """
@@ -35,6 +36,7 @@ start-up with the variable name and the offending value rather than minutes late
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import socket
 from collections.abc import Callable, Mapping
@@ -79,6 +81,7 @@ class Settings:
     dedup_ttl: float = 300.0
     lock_ttl: float = 30.0
     metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
     reconcile_target: str = "octavia_lb.worker.reconcile:reconcile_service"
     identity: str = ""
 
@@ -106,6 +109,12 @@ class Settings:
                 f"lease_retry_period: {self.lease_retry_period:g} must be less than "
                 f"lease_duration ({self.lease_duration:g})"
             )
+        try:
+            ipaddress.ip_address(self.metrics_host)
+        except ValueError:
+            raise SettingsError(
+                f"metrics_host: {self.metrics_host!r} is not an IP address; use 127.0.0.1, 0.0.0.0 or ::"
+            ) from None
         if not self.identity:
             object.__setattr__(self, "identity", f"{socket.gethostname()}_{os.getpid()}")
 
@@ -173,6 +182,7 @@ _STRINGS = (
     "lease_namespace",
     "reconcile_target",
     "identity",
+    "metrics_host",
 )
 _NON_NEGATIVE = {"metrics_port", "max_retries", "soft_shutdown_timeout"}
 

@@ -17,6 +17,8 @@ def test_defaults_are_fit_for_slow_infrastructure_tasks() -> None:
     assert s.task_soft_time_limit < s.task_time_limit
     assert s.max_countdown == s.visibility_timeout * 0.2
     assert s.identity  # host_pid
+    assert s.metrics_host == "127.0.0.1"
+    assert from_env_and_args(env={"OCTAVIA_LB_METRICS_HOST": "0.0.0.0"}).metrics_host == "0.0.0.0"
 
 
 def test_environment_then_flags() -> None:
@@ -46,8 +48,12 @@ def test_environment_then_flags() -> None:
             "task_soft_time_limit: 900 must be less than task_time_limit (900)",
         ),
         ({"OCTAVIA_LB_RECONCILE_TARGET": "pkg.mod"}, "reconcile_target: 'pkg.mod' must look like"),
+        ({"OCTAVIA_LB_METRICS_HOST": "all"}, "metrics_host: 'all' is not an IP address"),
     ],
-    ids=["float", "int", "zero", "negative-port", "scheme-redacted", "visibility", "soft-limit", "target"],
+    ids=[
+        "float", "int", "zero", "negative-port", "scheme-redacted", "visibility", "soft-limit", "target",
+        "metrics-host",
+    ],
 )
 def test_bad_values_name_the_field_and_value(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError) as caught:
