@@ -207,3 +207,14 @@ def test_controllers_take_settings_from_the_config_map_and_the_lease_namespace_f
         pod = rendering.one("Deployment", name)["spec"]["template"]["spec"]
         names = [e["name"] for e in pod["containers"][0]["env"]]
         assert "OCTAVIA_LB_REDIS_URL" in names, name
+
+
+def test_dispatcher_and_worker_metrics_are_reachable_from_outside_the_pod(rendering: Rendering) -> None:
+    (settings,) = [m for m in rendering.objects if m["kind"] == "ConfigMap"
+                   and m["metadata"]["name"].startswith("octavia-lb-settings")]
+    assert settings["data"]["OCTAVIA_LB_METRICS_HOST"] == "0.0.0.0"
+    port = int(settings["data"]["OCTAVIA_LB_METRICS_PORT"])
+    for name in ("octavia-lb-dispatcher", "octavia-lb-worker"):
+        (container,) = rendering.one("Deployment", name)["spec"]["template"]["spec"]["containers"]
+        assert {"name": "metrics", "containerPort": port, "protocol": "TCP"} in container["ports"], name
+        assert container["livenessProbe"]["httpGet"] == {"path": "/metrics", "port": "metrics"}, name
