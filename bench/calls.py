@@ -30,10 +30,10 @@ the first row only, for both. Keystone token requests are shown apart (one per p
       GET monitor of the 2 existing pools                      2
       POST monitor + wait                                      3
       GET floatingips?port_id, GET security-groups             2   = 24
-    OCCM add a node (UpdateLoadBalancer, 2 pools):
+    OCCM add a node (UpdateLoadBalancer; the Service has 3 ports by then):
       GET lb by id, GET listeners                              2
       per pool: GetPoolByListener, GET members, PUT + wait,
-                GET monitor                      (6 × 2)      12   = 14
+                GET monitor                      (6 × 3)      18   = 20
     OCCM delete (GetLoadBalancer, then EnsureLoadBalancerDeleted):
       GET lb, GET floatingips?port_id (status)                 2
       GET lb, GET floatingips?port_id, DELETE floatingip       3
@@ -61,7 +61,7 @@ from octavia_lb.worker.reconcile import reconcile_service
 from octavia_lb.worker.settings import Settings
 from octavia_lb.worker.tasks import WorkerContext
 
-OCCM = {"create": 9, "add a port": 24, "add a node": 14, "delete": 9}
+OCCM = {"create": 9, "add a port": 24, "add a node": 20, "delete": 9}
 LABEL = "octavia-lb.bench/run"
 REQUEUE_COUNTDOWN = 1.0
 VERBOSE = False

@@ -8,20 +8,29 @@ names one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
-from octavia_lb.worker.observed import ListenerState, Observed, OsLoadBalancer, PoolState
+from octavia_lb.worker.memo import Entry
+from octavia_lb.worker.observed import ListenerState, Observed, OsLoadBalancer, OsPool, PoolState
 from octavia_lb.worker.openstack import Gateway
 from octavia_lb.worker.plan import Step
 
 log = logging.getLogger(__name__)
 
 
-def observe(gateway: Gateway, lb: OsLoadBalancer, with_fip: bool = True) -> Observed:
-    """The whole tree of `lb` plus the floating IP on its VIP port."""
+def observe(
+    gateway: Gateway, lb: OsLoadBalancer, with_fip: bool = True, memo: Mapping[str, Entry] | None = None
+) -> Observed:
+    """The whole tree of `lb` plus the floating IP on its VIP port; `memo` entries that still fit a pool
+    (same member and monitor ids) stand in for reading its members and monitor."""
     pools = {}
     for pool in gateway.list_pools(lb):
-        members = tuple(gateway.list_members(pool.id)) if pool.member_ids else ()
-        monitor = gateway.get_monitor(pool.monitor_id) if pool.monitor_id else None
+        remembered = (memo or {}).get(pool.id)
+        if remembered is not None and _fits(remembered, pool):
+            members, monitor = remembered[1], remembered[2]
+        else:
+            members = tuple(gateway.list_members(pool.id)) if pool.member_ids else ()
+            monitor = gateway.get_monitor(pool.monitor_id) if pool.monitor_id else None
         pools[pool.id] = PoolState(pool, members, monitor)
     listeners = []
     for listener in gateway.list_listeners(lb.id):
@@ -34,6 +43,12 @@ def observe(gateway: Gateway, lb: OsLoadBalancer, with_fip: bool = True) -> Obse
         orphan_pools=tuple(pools.values()),
         floating_ip=fips[0] if fips else None,
     )
+
+
+def _fits(entry: Entry, pool: OsPool) -> bool:
+    ids, _members, monitor = entry
+    same_monitor = (monitor.id if monitor else None) == pool.monitor_id
+    return same_monitor and (ids is None or ids == pool.member_ids)
 
 
 def run_step(gateway: Gateway, step: Step, who: str) -> None:

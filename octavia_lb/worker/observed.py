@@ -151,7 +151,7 @@ class OsPool:
     lb_algorithm: str
     session_persistence: str | None
     listener_ids: tuple[str, ...]
-    member_ids: tuple[str, ...]
+    member_ids: frozenset[str]
     monitor_id: MonitorId | None
 
     @classmethod
@@ -164,7 +164,7 @@ class OsPool:
             body["lb_algorithm"],
             persistence.get("type"),
             tuple(li["id"] for li in body.get("listeners") or ()),
-            tuple(m["id"] for m in body.get("members") or ()),
+            frozenset(m["id"] for m in body.get("members") or ()),
             MonitorId(body["healthmonitor_id"]) if body.get("healthmonitor_id") else None,
         )
 

@@ -23,7 +23,7 @@ from octavia_lb.common.model import BuildError, DesiredService, build_desired, s
 from octavia_lb.common.naming import lb_name, legacy_lb_name
 from octavia_lb.common.options import read_options
 from octavia_lb.common.rules import FINALIZER, is_managed
-from octavia_lb.worker import fresh
+from octavia_lb.worker import fresh, memo
 from octavia_lb.worker.apply import observe, run_step
 from octavia_lb.worker.errors import PermanentError, ReconcileError, Requeue, TemporaryError
 from octavia_lb.worker.features import discover, gateway_for
@@ -138,7 +138,8 @@ class _Run:
             self.kube.set_annotations(self.service, {LB_ADDRESS: address})
             self._ready(want, lb, address)
             return
-        os_state = observe(self.gateway, lb, with_fip=False)
+        redis, prefix = self.context.redis, self.context.settings.key_prefix
+        os_state = observe(self.gateway, lb, with_fip=False, memo=memo.load(redis, prefix, lb.id))
         sharing = sharing_of(
             want, os_state, self.config.load_balancer.max_shared_lb, self.gateway.features().tags
         )
@@ -146,7 +147,9 @@ class _Run:
         if step is not None:
             self._progress(step.describe)
             run_step(self.gateway, step, self.key)
+            memo.save_after(redis, prefix, os_state, step)
             raise Requeue(self.countdown, step.describe)
+        memo.drop(redis, prefix, lb.id)
         fips = self.gateway.floating_ips(port_id=lb.vip_port_id) if lb.vip_port_id else []
         os_state = dataclasses.replace(os_state, floating_ip=fips[0] if fips else None)
         address = ensure_floating_ip(self.gateway, want, os_state, owner)

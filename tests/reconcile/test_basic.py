@@ -3,6 +3,8 @@ and the OpenStack simulator (openstacksdk over HTTP)."""
 
 from __future__ import annotations
 
+from prometheus_client import REGISTRY
+
 from octavia_lb.common.rules import FINALIZER
 
 LB_ID = "loadbalancer.openstack.org/load-balancer-id"
@@ -57,6 +59,13 @@ def test_create_two_ports_with_monitor_and_floating_ip(reconcile_env):
     assert ready and ready[0].status == "True"
     assert env.reasons("web") == ["EnsuringLoadBalancer", "EnsuredLoadBalancer"]
     assert outcome.requeues, "a new load balancer is PENDING_CREATE at first"
+    assert _sample("octavia_lb_openstack_requests_total", operation="create_loadbalancer", status="ok") >= 1
+    assert _sample("octavia_lb_service_time_to_ready_seconds_count") >= 1
+
+
+def _sample(name: str, **labels: str) -> float:
+    value = REGISTRY.get_sample_value(name, labels)
+    return value or 0.0
 
 
 def test_ports_added_removed_and_nodes_changed(reconcile_env):
