@@ -33,6 +33,7 @@ from octavia_lb.worker.observed import ACTIVE, ERROR, Observed, OsLoadBalancer
 from octavia_lb.worker.openstack import Gateway
 from octavia_lb.worker.plan import (
     PlanError,
+    Step,
     deletes_load_balancer,
     load_balancer_body,
     next_cleanup_step,
@@ -146,7 +147,7 @@ class _Run:
         step = next_step(want, os_state, sharing)
         if step is not None:
             self._progress(step.describe)
-            run_step(self.gateway, step, self.key)
+            self._apply(step)
             memo.save_after(redis, prefix, os_state, step)
             raise Requeue(self.countdown, step.describe)
         memo.drop(redis, prefix, lb.id)
@@ -155,6 +156,20 @@ class _Run:
         address = ensure_floating_ip(self.gateway, want, os_state, owner)
         self.kube.set_annotations(self.service, {LB_ADDRESS: address})
         self._ready(want, lb, address)
+
+    def _apply(self, step: Step) -> None:
+        try:
+            run_step(self.gateway, step, self.key)
+        except PermanentError as exc:
+            if step.call == "update_pool" and "lb_algorithm" in step.args[1]:
+                # OCCM's warning for an algorithm Octavia refuses (e.g. ROUND_ROBIN on ovn)
+                self.kube.event(
+                    self.service,
+                    True,
+                    EventReason.LB_METHOD_UNKNOWN.value,
+                    f"Error updating LB method for LoadBalancer: {exc.message}",
+                )
+            raise
 
     def _settle(self, lb: OsLoadBalancer, owner: bool) -> None:
         """Only an ACTIVE load balancer can be changed: wait for PENDING_*, replace a failed build."""

@@ -44,6 +44,7 @@ class EventReason(Enum):
     DELETING = "DeletingLoadBalancer"
     DELETED = "DeletedLoadBalancer"
     DELETE_FAILED = "DeleteLoadBalancerFailed"
+    LB_METHOD_UNKNOWN = "LoadBalancerLbMethodUnknown"
 
 
 def _now() -> str:

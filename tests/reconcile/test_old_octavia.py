@@ -20,3 +20,20 @@ def test_source_ranges_ignored_before_2_12(old_octavia_env):
     ) in env.events("web")
     assert env.reasons("web")[-1] == "EnsuredLoadBalancer"
     assert env.service("web").status.load_balancer.ingress[0].ip
+
+
+def test_refused_lb_method_gets_occm_warning(old_octavia_env):
+    env = old_octavia_env()
+    env.add_node("a", "10.0.0.72")
+    env.create_service("web", [{"name": "http", "port": 80, "protocol": "TCP"}])
+    env.drive("web")
+    env.patch_service(
+        "web", {"metadata": {"annotations": {"loadbalancer.openstack.org/lb-method": "SOURCE_IP_PORT"}}}
+    )
+    error = env.drive_error("web")
+    assert "update_pool: HTTP 400" in str(error)
+    warnings = [m for kind, reason, m in env.events("web") if reason == "LoadBalancerLbMethodUnknown"]
+    assert warnings and warnings[0].startswith(
+        "Error updating LB method for LoadBalancer: update_pool: HTTP 400"
+    )
+    assert env.octavia("pools")[0]["lb_algorithm"] == "ROUND_ROBIN"
