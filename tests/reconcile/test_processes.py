@@ -33,10 +33,8 @@ def _ingress(env, name: str) -> str | None:
     return lb.ingress[0].ip if lb and lb.ingress else None
 
 
-def test_service_lifecycle_through_dispatcher_and_worker(
-    reconcile_env, queue_env, start_worker, start_dispatcher, cluster
-):
-    env = reconcile_env(cluster_name=queue_env.cluster_name, create_monitor="true")
+def pipeline(env, cluster, start_worker, start_dispatcher) -> None:
+    """A real worker (2 pool processes) and dispatcher for this test's cloud.conf and cluster."""
     extra = {
         **WORKER_ENV,
         "OCTAVIA_LB_CLOUD_CONFIG": env.context.settings.cloud_config,
@@ -44,6 +42,24 @@ def test_service_lifecycle_through_dispatcher_and_worker(
     }
     start_worker("--concurrency", "2", **extra)
     start_dispatcher(**extra)
+
+
+def our_lb(env, name: str) -> dict | None:
+    wanted = f"kube_service_{env.context.settings.cluster_name}_{env.namespace}_{name}"
+    found = [lb for lb in env.lbs() if lb["name"] == wanted]
+    return found[0] if found else None
+
+
+def condition(env, name: str):
+    found = [c for c in env.service(name).status.conditions or [] if c.type == "LoadBalancerReady"]
+    return found[0] if found else None
+
+
+def test_service_lifecycle_through_dispatcher_and_worker(
+    reconcile_env, queue_env, start_worker, start_dispatcher, cluster
+):
+    env = reconcile_env(cluster_name=queue_env.cluster_name, create_monitor="true")
+    pipeline(env, cluster, start_worker, start_dispatcher)
     env.add_node("a", "10.0.0.81")
 
     env.create_service(
@@ -77,3 +93,51 @@ def test_service_lifecycle_through_dispatcher_and_worker(
     wait_for("the Service to go", lambda: not env.core.list_namespaced_service(env.namespace).items)
     assert not [lb for lb in env.lbs() if lb["name"].endswith(f"_{env.namespace}_web")]
     assert fip["id"] not in {f["id"] for f in env.fips()}
+
+
+def test_shared_walk_and_error_rebuild_through_processes(
+    reconcile_env, queue_env, start_worker, start_dispatcher, cluster
+):
+    env = reconcile_env(cluster_name=queue_env.cluster_name)
+    pipeline(env, cluster, start_worker, start_dispatcher)
+    env.add_node("a", "10.0.0.91")
+    env.sim.control.error_builds(1)
+
+    env.create_service("owner", [{"name": "a", "port": 80, "protocol": "TCP"}])
+    address = wait_for("the owner's address", lambda: _ingress(env, "owner"))
+    assert any(
+        "has gone into ERROR state" in m
+        for _, reason, m in env.events("owner")
+        if reason == "SyncLoadBalancerFailed"
+    ), "the first build failed and was replaced"
+    lb = our_lb(env, "owner")
+    assert lb is not None and lb["provisioning_status"] == "ACTIVE"
+
+    env.create_service(
+        "guest",
+        [{"name": "a", "port": 8080, "protocol": "TCP"}],
+        {"loadbalancer.openstack.org/load-balancer-id": lb["id"]},
+    )
+    assert wait_for("the guest's address", lambda: _ingress(env, "guest")) == address
+
+    env.create_service(
+        "third",
+        [{"name": "a", "port": 80, "protocol": "TCP"}],
+        {"loadbalancer.openstack.org/load-balancer-id": lb["id"]},
+    )
+
+    def third_refused() -> bool:
+        found = condition(env, "third")
+        return bool(found and found.status == "False" and "already shared with 2 Services" in found.message)
+
+    wait_for("the third Service's failure", third_refused)
+
+    env.delete_service("owner")
+    wait_for(
+        "the owner to go",
+        lambda: (
+            "owner" not in {s.metadata.name for s in env.core.list_namespaced_service(env.namespace).items}
+        ),
+    )
+    kept = [x for x in env.lbs() if x["id"] == lb["id"]]
+    assert kept and kept[0]["tags"] == [lb["name"].removesuffix("_owner") + "_guest"]
