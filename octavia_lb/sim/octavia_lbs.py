@@ -13,7 +13,15 @@ from octavia_lb.sim.errors import ApiError
 from octavia_lb.sim.http import Auth
 from octavia_lb.sim.octavia_children import Children, validation
 from octavia_lb.sim.octavia_hm_l7 import MonitorsAndPolicies
-from octavia_lb.sim.octavia_schemas import HEALTHMONITOR, L7POLICY, L7RULE, LISTENER, MEMBER, POOL
+from octavia_lb.sim.octavia_schemas import (
+    HEALTHMONITOR,
+    L7POLICY,
+    L7RULE,
+    LISTENER,
+    LOADBALANCER,
+    MEMBER,
+    POOL,
+)
 from octavia_lb.sim.schema import Wording, validate
 from octavia_lb.sim.states import Operation, Provisioning
 
@@ -53,9 +61,35 @@ class LoadBalancers:
             raise ApiError(400, f"Provider '{attrs['provider']}' is not enabled.")
         self._check_flavor_and_zone(attrs)
         self.o.check_quota("loadbalancers", project)
-        lb_id = self.o.new_id()
+        lb = self._record(self.o.new_id(), project, attrs)
+        try:
+            self._populate(auth, lb, listeners or [], pools or [])
+        except ApiError:
+            self.o.remove_lb(lb)
+            raise
+        self._amphorae(lb)
+        self.o.start(lb, Operation.LB_CREATE)
+        return lb
+
+    def create_existing(self, auth: Auth, lb_id: str, raw: dict[str, Any]) -> dict[str, Any]:
+        """A load balancer that is already built (the seed's): chosen id, ACTIVE/ONLINE, no build scheduled.
+
+        It gets its VIP port and amphorae exactly as a created one does; no quota applies (it exists already).
+        """
+        attrs = self._check(raw, LOADBALANCER, "loadbalancer")
+        project = attrs.pop("project_id", None) or auth.project_id
+        if attrs["provider"] not in PROVIDERS:
+            raise ApiError(400, f"Provider '{attrs['provider']}' is not enabled.")
+        self._check_flavor_and_zone(attrs)
+        lb = self._record(lb_id, project, attrs)
+        self._amphorae(lb)
+        lb["provisioning_status"] = P.ACTIVE.value
+        self.o.derive_operating(lb)
+        return lb
+
+    def _record(self, lb_id: str, project: str, attrs: dict[str, Any]) -> dict[str, Any]:
         vip = self._vip(lb_id, project, attrs)
-        lb = self.o.new(
+        return self.o.new(
             "loadbalancers",
             {
                 "id": lb_id,
@@ -65,14 +99,6 @@ class LoadBalancers:
                 "vip_vnic_type": attrs.get("vip_vnic_type") or "normal",
             },
         )
-        try:
-            self._populate(auth, lb, listeners or [], pools or [])
-        except ApiError:
-            self.o.remove_lb(lb)
-            raise
-        self._amphorae(lb)
-        self.o.start(lb, Operation.LB_CREATE)
-        return lb
 
     def _check_flavor_and_zone(self, attrs: dict[str, Any]) -> None:
         flavor_id = attrs.get("flavor_id")

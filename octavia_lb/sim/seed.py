@@ -2,7 +2,9 @@
 
 The built-in seed is the `DEFAULT_SEED` document; a YAML file of the same shape replaces it. Sections:
 `projects`, `users`, `application_credentials`, `networks` (with nested `subnets`), `routers`,
-`flavorprofiles`, `flavors`, `availability_zone_profiles`, `availability_zones`, `quotas`.
+`flavorprofiles`, `flavors`, `availability_zone_profiles`, `availability_zones`, `quotas`, and
+`loadbalancers` (pre-existing, ACTIVE load balancers with chosen ids; see `seed_lbs`). Sections are applied
+in that order, so a load balancer can use the networks, routers and flavors of the same document.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from octavia_lb.sim.keystone import AppCredential, Identity, User
 from octavia_lb.sim.neutron import Neutron
 from octavia_lb.sim.neutron_l3 import L3
 from octavia_lb.sim.octavia import Octavia
+from octavia_lb.sim.octavia_lbs import LoadBalancers
+from octavia_lb.sim.seed_lbs import LoadBalancerSeeder, parse_section
 
 DEFAULT_SEED: dict[str, Any] = {
     "projects": [{"id": "admin-project", "name": "admin"}, {"id": "demo-project", "name": "demo"}],
@@ -117,8 +121,11 @@ def load_seed_file(path: str | Path) -> dict[str, Any]:
 class Seeder:
     """Applies a seed document through the same store methods the API uses, so seeded objects are valid."""
 
-    def __init__(self, identity: Identity, neutron: Neutron, l3: L3, octavia: Octavia) -> None:
+    def __init__(
+        self, identity: Identity, neutron: Neutron, l3: L3, octavia: Octavia, lbs: LoadBalancers
+    ) -> None:
         self.identity, self.net, self.l3, self.o = identity, neutron, l3, octavia
+        self.lbs = LoadBalancerSeeder(neutron, l3, lbs)
 
     def apply(self, data: dict[str, Any]) -> dict[str, int]:
         known = {
@@ -132,10 +139,12 @@ class Seeder:
             "availability_zone_profiles",
             "availability_zones",
             "quotas",
+            "loadbalancers",
         }
         unknown = sorted(set(data) - known)
         if unknown:
             raise ApiError(400, f"seed: unknown section(s) {unknown}; expected some of {sorted(known)}")
+        load_balancers = parse_section(data.get("loadbalancers"))  # shape errors before any change
         for project in data.get("projects", []):
             self.identity.projects[project["id"]] = project["name"]
         for user in data.get("users", []):
@@ -156,6 +165,8 @@ class Seeder:
         for router in data.get("routers", []):
             self._router(router)
         self._octavia(data)
+        for spec in load_balancers:
+            self.lbs.apply(spec, self._admin(spec.project))
         return {section: len(data.get(section) or []) for section in known}
 
     def _project(self, name_or_id: str) -> str:

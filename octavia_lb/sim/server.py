@@ -15,6 +15,7 @@ import uvicorn
 import yaml
 
 from octavia_lb.sim.app import Simulator
+from octavia_lb.sim.errors import ApiError
 from octavia_lb.sim.seed import load_seed_file
 from octavia_lb.sim.state import SimConfig
 from octavia_lb.sim.versions import LATEST, ApiVersion
@@ -137,7 +138,8 @@ class SimulatorServer:
 def run(args: argparse.Namespace) -> int:
     try:
         config = config_from_args(args)
-    except ValueError as exc:
+        simulator = Simulator(config)  # applies the seed: a bad entry ends here, with its message
+    except (ValueError, ApiError) as exc:
         print(f"octavia-lb sim openstack: {exc}", file=sys.stderr)
         return 2
     url = f"http://{args.host}:{args.port}"
@@ -151,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     uvicorn.run(
-        Simulator(config),
+        simulator,
         host=args.host,
         port=args.port,
         log_level="warning",

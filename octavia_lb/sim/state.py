@@ -77,7 +77,7 @@ class Cloud:
         router = Router()
         keystone.add_routes(router, identity, root_of)
         neutron_routes.add_routes(router, net, l3, root_of)
-        octavia_routes.add_routes(router, octavia, net, root_of)
+        octavia_api = octavia_routes.add_routes(router, octavia, net, root_of)
         cloud = cls(
             config,
             clock,
@@ -90,7 +90,7 @@ class Cloud:
             l3,
             octavia,
             router,
-            Seeder(identity, net, l3, octavia),
+            Seeder(identity, net, l3, octavia, octavia_api.lbs),
         )
         cloud.seeder.apply(config.seed if config.seed is not None else DEFAULT_SEED)
         return cloud
