@@ -131,6 +131,14 @@ def test_shared_walk_and_error_rebuild_through_processes(
         return bool(found and found.status == "False" and "already shared with 2 Services" in found.message)
 
     wait_for("the third Service's failure", third_refused)
+    # once the owner leaves, a slot frees up and the third Service would get in: take it away first
+    env.delete_service("third")
+    wait_for(
+        "the third Service to go",
+        lambda: (
+            "third" not in {s.metadata.name for s in env.core.list_namespaced_service(env.namespace).items}
+        ),
+    )
 
     env.delete_service("owner")
     wait_for(
