@@ -10,6 +10,15 @@ The networks and subnets are seeded with the very ids that `examples/cloud.conf`
 | class dmz (`dmz-*`, tags dmz, public)  | `dmz-1` on `ext-net`                   | 203.0.113.0/24   |
 | subnet-id (VIP and members)            | `k8s-nodes-subnet`                     | 10.0.1.0/24      |
 
+One load balancer exists before the cluster does, as if made by hand in the cloud: `shared-by-hand`, with
+the id that `examples/good/shared-pair.yaml` names in `loadbalancer.openstack.org/load-balancer-id`, its
+VIP on the node subnet and a floating IP from `ext-net`. Services attach to it by id and get its floating IP;
+since its name does not start with `kube_service_`, the controller never deletes it.
+
+| load balancer    | id                                   | VIP         | floating IP      |
+|------------------|--------------------------------------|-------------|------------------|
+| `shared-by-hand` | 2b224530-9414-4302-8163-5abebdcdc84f | 10.0.1.50   | 122.112.219.50   |
+
 Each node has a Neutron port (device_id = the server id in its providerID) holding its InternalIP, so VIP
 subnet autodetection from nodes works too. Routers connect the node subnet to both external networks.
 """
@@ -30,6 +39,10 @@ EXT_SUBNET = "a02eb6c3-fc69-46ae-a3fe-fb43c1563cbc"
 INTERNET_NETWORK = "c57af0a0-da92-49be-a98a-345ceca004b3"
 INTERNET_SUBNET = "f90d2440-d3c6-417a-a696-04e55eeb9279"
 NODE_SUBNET = "fa6a4e6c-6ae4-4dde-ae86-3e2f452c1f03"
+SHARED_LB_ID = "2b224530-9414-4302-8163-5abebdcdc84f"  # examples/good/shared-pair.yaml
+SHARED_LB_NAME = "shared-by-hand"
+SHARED_LB_VIP = "10.0.1.50"  # clear of the node addresses (.11-.13) and the second router (.254)
+SHARED_LB_FIP = "122.112.219.50"
 CLOUD_NAME = "local"
 _SERVER_NAMESPACE = uuid.UUID("6f1d3c1e-8a57-4d55-9d0e-6c2f0f1b7a10")  # stable server ids across runs
 
@@ -92,6 +105,20 @@ def seed_document() -> dict[str, Any]:
                 "interfaces": ["k8s-nodes-subnet"],
             }
         ],
+        "loadbalancers": [shared_load_balancer()],  # after the router: its floating IP needs the path
+    }
+
+
+def shared_load_balancer() -> dict[str, Any]:
+    """The load balancer made outside the cluster that examples/good/shared-pair.yaml attaches to."""
+    return {
+        "id": SHARED_LB_ID,
+        "name": SHARED_LB_NAME,
+        "description": "created by hand, outside the cluster; shared by Services that name its id",
+        "vip_subnet_id": NODE_SUBNET,
+        "vip_address": SHARED_LB_VIP,
+        "tags": ["by-hand"],
+        "floating_ip": {"network_id": EXT_NETWORK, "address": SHARED_LB_FIP},
     }
 
 

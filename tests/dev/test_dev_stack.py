@@ -11,8 +11,10 @@ from pathlib import Path
 
 import openstack
 import pytest
+from openstack.config import OpenStackConfig
 
 from octavia_lb.common.config import load_cloud_config
+from octavia_lb.dev.cloud import CLOUD_NAME, SHARED_LB_FIP, SHARED_LB_ID, SHARED_LB_NAME
 from octavia_lb.dev.layout import PART_ORDER
 from tests.dev.conftest import DevStack, run_dev
 from tests.dev.helpers import alive, recorded_pids, recorded_ports
@@ -105,6 +107,34 @@ def test_good_example_is_stored_with_the_finalizer_and_gets_an_external_ip(dev_s
     assert address in ipaddress.ip_network("122.112.219.0/24")  # the floating subnet of cloud.conf
 
 
+def test_shared_pair_gets_the_floating_ip_of_the_load_balancer_made_by_hand(dev_stack: DevStack) -> None:
+    """OCCM's shared case: a load balancer made outside the cluster, joined by id, never deleted by us."""
+    dev_stack.kubectl("apply", "-f", str(EXAMPLES / "good" / "shared-pair.yaml"), check=True)
+    deadline = time.monotonic() + EXTERNAL_IP_TIMEOUT_S
+    while (ips := _ingress_ips(dev_stack, "service-1", "service-2")) != [SHARED_LB_FIP, SHARED_LB_FIP]:
+        assert time.monotonic() < deadline, f"no shared EXTERNAL-IP after {EXTERNAL_IP_TIMEOUT_S}s: {ips}"
+        time.sleep(0.5)
+    for name in ("service-1", "service-2"):
+        annotations = _service(dev_stack, name)["metadata"]["annotations"]
+        assert annotations["loadbalancer.openstack.org/load-balancer-id"] == SHARED_LB_ID
+        assert annotations["loadbalancer.openstack.org/load-balancer-address"] == SHARED_LB_FIP
+    conn = _cloud(dev_stack)
+    found = conn.load_balancer.listeners(loadbalancer_id=SHARED_LB_ID)
+    listeners = {listener.protocol_port: listener.name for listener in found}
+    assert listeners == {
+        80: "listener_0_kube_service_kubernetes_default_service-1",
+        8080: "listener_0_kube_service_kubernetes_default_service-2",
+    }
+    dev_stack.kubectl("delete", "-f", str(EXAMPLES / "good" / "shared-pair.yaml"), "--wait=false", check=True)
+    deadline = time.monotonic() + EXTERNAL_IP_TIMEOUT_S
+    while list(conn.load_balancer.listeners(loadbalancer_id=SHARED_LB_ID)) or _tags(conn) != ["by-hand"]:
+        assert time.monotonic() < deadline, f"the pair's listeners or tags stayed: {_tags(conn)}"
+        time.sleep(0.5)
+    lb = conn.load_balancer.wait_for_load_balancer(SHARED_LB_ID, interval=0.2, wait=30)  # not ours to delete
+    assert (lb.name, lb.provisioning_status, lb.tags) == (SHARED_LB_NAME, "ACTIVE", ["by-hand"])
+    assert [f.floating_ip_address for f in conn.network.ips(port_id=lb.vip_port_id)] == [SHARED_LB_FIP]
+
+
 def test_up_again_keeps_every_running_part(dev_stack: DevStack) -> None:
     before = recorded_pids(dev_stack.state)
     done = run_dev(dev_stack.state, "up")
@@ -140,6 +170,23 @@ def test_unknown_profile_is_refused_naming_the_value(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "--profile: 'slow' must be one of fast, realistic" in done.stderr
     assert not (tmp_path / "state" / "pids").exists()
+
+
+def _ingress_ips(stack: DevStack, *names: str) -> list[str | None]:
+    ips = []
+    for name in names:
+        ingress = (_service(stack, name).get("status") or {}).get("loadBalancer", {}).get("ingress") or [{}]
+        ips.append(ingress[0].get("ip"))
+    return ips
+
+
+def _tags(conn: openstack.connection.Connection) -> list[str]:
+    return sorted(conn.load_balancer.get_load_balancer(SHARED_LB_ID).tags)
+
+
+def _cloud(stack: DevStack) -> openstack.connection.Connection:
+    config = OpenStackConfig(config_files=[str(stack.state / "clouds.yaml")]).get_one(cloud=CLOUD_NAME)
+    return openstack.connection.Connection(config=config)
 
 
 def _service(stack: DevStack, name: str) -> dict:
