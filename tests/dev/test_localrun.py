@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from octavia_lb.dev.cloud import SHARED_LB_FIP
 from tests.dev.conftest import run_dev
 from tests.dev.helpers import alive, all_started_pids
 
@@ -34,5 +35,8 @@ def test_make_run_shows_external_ips_and_every_rejection(tmp_path: Path) -> None
     assert re.search(r"\s122\.112\.219\.\d+\s", row), row
     fixed = next(line for line in table.splitlines() if " nginx-fixed-ip " in line)
     assert " 122.112.219.229 " in fixed
+    for name in ("service-1", "service-2"):  # the shared pair: the load balancer made by hand
+        shared = next(line for line in table.splitlines() if f" {name} " in line)
+        assert f" {SHARED_LB_FIP} " in shared, shared
     assert "stop everything: octavia-lb dev down --state-dir" in out
     assert down.returncode == 0 and [pid for pid in started if alive(pid)] == []
