@@ -73,7 +73,11 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 
 
 def _show(value: Any) -> str:
-    text = orjson.dumps(value).decode()
+    try:
+        text = orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        # orjson reads 1024 levels of nesting but writes fewer: describe such a value instead of raising
+        return f"a {type(value).__name__} nested too deeply to show"
     return text if len(text) <= 80 else text[:77] + "..."
 
 

@@ -13,7 +13,11 @@ import orjson
 
 
 def _show(value: Any) -> str:
-    text = orjson.dumps(value).decode()
+    try:
+        text = orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        # orjson reads 1024 levels of nesting but writes fewer: describe such a value instead of raising
+        return f"a {type(value).__name__} nested too deeply to show"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
