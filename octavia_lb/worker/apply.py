@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from octavia_lb.worker.memo import Entry
-from octavia_lb.worker.observed import ListenerState, Observed, OsLoadBalancer, OsPool, PoolState
+from octavia_lb.worker.memo import Entry, fits
+from octavia_lb.worker.observed import ListenerState, Observed, OsLoadBalancer, PoolState
 from octavia_lb.worker.openstack import Gateway
 from octavia_lb.worker.plan import Step
 
@@ -26,7 +26,7 @@ def observe(
     pools = {}
     for pool in gateway.list_pools(lb):
         remembered = (memo or {}).get(pool.id)
-        if remembered is not None and _fits(remembered, pool):
+        if remembered is not None and fits(remembered, pool):
             members, monitor = remembered[1], remembered[2]
         else:
             members = tuple(gateway.list_members(pool.id)) if pool.member_ids else ()
@@ -43,12 +43,6 @@ def observe(
         orphan_pools=tuple(pools.values()),
         floating_ip=fips[0] if fips else None,
     )
-
-
-def _fits(entry: Entry, pool: OsPool) -> bool:
-    ids, _members, monitor = entry
-    same_monitor = (monitor.id if monitor else None) == pool.monitor_id
-    return same_monitor and (ids is None or ids == pool.member_ids)
 
 
 def run_step(gateway: Gateway, step: Step, who: str) -> None:

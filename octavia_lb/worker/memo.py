@@ -15,7 +15,7 @@ import dataclasses
 import json
 from typing import Any
 
-from octavia_lb.worker.observed import MonitorId, Observed, OsMember, OsMonitor, PoolState
+from octavia_lb.worker.observed import MonitorId, Observed, OsMember, OsMonitor, OsPool, PoolState
 from octavia_lb.worker.plan import Step
 
 TTL_SECONDS = 120
@@ -59,6 +59,13 @@ def save_after(client: Any, prefix: str, os_state: Observed, step: Step) -> None
     for pool_id in [p for p in data if p in touched]:
         del data[pool_id]  # changed by the step in ways we do not model: read it again
     client.set(_key(prefix, os_state.lb.id), json.dumps(data), ex=TTL_SECONDS)
+
+
+def fits(entry: Entry, pool: OsPool) -> bool:
+    """An entry stands for `pool` while the pool names the same monitor and (unless trusted once) members."""
+    ids, _members, monitor = entry
+    same_monitor = (monitor.id if monitor else None) == pool.monitor_id
+    return same_monitor and (ids is None or ids == pool.member_ids)
 
 
 def drop(client: Any, prefix: str, lb_id: str) -> None:

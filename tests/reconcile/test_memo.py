@@ -5,7 +5,6 @@ from __future__ import annotations
 import redis
 
 from octavia_lb.worker import memo
-from octavia_lb.worker.apply import _fits
 from octavia_lb.worker.observed import (
     ListenerId,
     ListenerState,
@@ -42,8 +41,8 @@ def test_entry_round_trip_and_validation(redis_server):
     pool = state.listeners[0].pool.pool
     assert entries["p1"][1] == state.listeners[0].pool.members
     assert entries["p1"][2] == state.listeners[0].pool.monitor
-    assert _fits(entries["p1"], pool)
-    assert not _fits(
+    assert memo.fits(entries["p1"], pool)
+    assert not memo.fits(
         entries["p1"],
         OsPool(
             pool.id,
