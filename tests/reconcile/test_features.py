@@ -216,3 +216,18 @@ def test_type_change_cleans_up_and_drops_annotations(reconcile_env):
     assert A + "load-balancer-id" not in annotations and A + "load-balancer-address" not in annotations
     assert not svc.metadata.finalizers
     assert not (svc.status.load_balancer and svc.status.load_balancer.ingress)
+
+
+def test_tls_termination_and_hostname_status(reconcile_env):
+    env = reconcile_env(container_store="external")
+    env.add_node("a", "10.0.0.53")
+    ref = "https://barbican.example/v1/containers/5f0c4d4e-8d4b-4c6f-9e21-5a7b0c3d4e5f"
+    env.create_service(
+        "web", _ports(443), {A + "default-tls-container-ref": ref, A + "hostname": "shop.example.com"}
+    )
+    env.drive("web")
+    [listener] = env.octavia("listeners")
+    assert (listener["protocol"], listener["default_tls_container_ref"]) == ("TERMINATED_HTTPS", ref)
+    assert env.octavia("pools")[0]["protocol"] == "HTTP"
+    [ingress] = env.service("web").status.load_balancer.ingress
+    assert (ingress.hostname, ingress.ip) == ("shop.example.com", None)
