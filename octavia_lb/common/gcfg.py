@@ -16,6 +16,12 @@ from dataclasses import dataclass
 _SECTION = re.compile(r'^\[\s*([A-Za-z0-9.\-]+)\s*(?:"((?:[^"\\]|\\.)*)")?\s*\]\s*(?:[;#].*)?$')
 _KEY = re.compile(r"^([A-Za-z][A-Za-z0-9\-]*)\s*(=)?\s*")
 _ESCAPES = {"\\": "\\", '"': '"', "n": "\n", "t": "\t", "b": "\b"}
+# Keys whose values are credentials: a syntax error names the key and the line, never the raw text.
+SECRET_KEYS = frozenset({"password", "application-credential-secret"})
+
+
+def _shown(key: str, text: str) -> str:
+    return "<hidden>" if key.lower() in SECRET_KEYS else repr(text)
 
 
 class GcfgSyntaxError(ValueError):
@@ -64,10 +70,11 @@ def read_entries(text: str) -> list[Entry]:
             index += 1
         if match.group(2) is None:
             if rest and rest[0] not in ";#":
-                raise GcfgSyntaxError(number, f"expected `=` after key {match.group(1)!r}, got {rest!r}")
+                shown = _shown(match.group(1), rest)
+                raise GcfgSyntaxError(number, f"expected `=` after key {match.group(1)!r}, got {shown}")
             value = None
         else:
-            value = _value(rest, number)
+            value = _value(rest, number, match.group(1))
         entries.append(Entry(section[0], section[1], match.group(1).lower(), value, number))
     return entries
 
@@ -94,7 +101,7 @@ def _unescape(text: str, number: int) -> str:
     return "".join(out)
 
 
-def _value(text: str, number: int) -> str:
+def _value(text: str, number: int, key: str) -> str:
     """Decode a value: quotes toggle, escapes apply, comments end it, unquoted outer blanks are trimmed."""
     out: list[str] = []
     quoted = False
@@ -110,7 +117,7 @@ def _value(text: str, number: int) -> str:
             escaped = text[pos : pos + 1]
             pos += 1
             if escaped not in _ESCAPES:
-                raise GcfgSyntaxError(number, f"invalid escape \\{escaped} in value {text!r}")
+                raise GcfgSyntaxError(number, f"invalid escape in the value of {key!r}: {_shown(key, text)}")
             out.append(_ESCAPES[escaped])
             kept_until = len(out)
         elif char in ";#" and not quoted:
@@ -120,7 +127,7 @@ def _value(text: str, number: int) -> str:
             if quoted:
                 kept_until = len(out)
     if quoted:
-        raise GcfgSyntaxError(number, f"unterminated quote in value {text!r}")
+        raise GcfgSyntaxError(number, f"unterminated quote in the value of {key!r}: {_shown(key, text)}")
     value = "".join(out)
     head, tail = value[:kept_until], value[kept_until:]
     return head + tail.rstrip()

@@ -40,7 +40,7 @@ import ipaddress
 import os
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -117,6 +117,12 @@ class Settings:
             ) from None
         if not self.identity:
             object.__setattr__(self, "identity", f"{socket.gethostname()}_{os.getpid()}")
+
+    def __repr__(self) -> str:
+        # the Redis URL may carry a password: show it redacted, like every log line does
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        shown["redis_url"] = _redact(self.redis_url)
+        return f"Settings({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
 
     @property
     def max_countdown(self) -> float:

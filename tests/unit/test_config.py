@@ -236,3 +236,12 @@ def test_example_cloud_conf_has_two_classes() -> None:
     assert sorted(config.classes) == ["dmz", "internetFacing"]
     assert config.classes["dmz"].floating_subnet_tags == "&dmz,public"
     assert config.warnings == ()
+
+
+def test_syntax_errors_show_ordinary_values_but_hide_credentials() -> None:
+    with pytest.raises(CloudConfigError) as plain:
+        parse_cloud_config('[Global]\nusername = "open\n')
+    assert "'\"open'" in str(plain.value) and "'username'" in str(plain.value)
+    with pytest.raises(CloudConfigError) as secret:
+        parse_cloud_config('[Global]\npassword = "hunter2\n')
+    assert "hunter2" not in str(secret.value) and "<hidden>" in str(secret.value)
