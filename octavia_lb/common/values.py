@@ -54,6 +54,9 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def parse_bool(raw: str) -> bool:
     """Exactly `true` or `false` (OCCM quietly reads anything else, even `True`, as the default)."""
     if raw in ("true", "false"):
@@ -65,6 +68,11 @@ def parse_int(raw: str, bounds: Bounds | None = None) -> int:
     """A decimal integer as Go's `strconv.Atoi` reads it, then checked against `bounds`."""
     if not _INT.match(raw):
         return _fail("is not an integer" + (f"; use {bounds.describe()}" if bounds else ""))
+    # Go's Atoi stops at 64 bits; checking the digit count first also keeps Python's int() away from its
+    # 4,300-digit limit, which would raise on a hostile annotation.
+    digits = raw.lstrip("+-").lstrip("0")
+    if len(digits) > 19 or not _INT64_MIN <= int(raw) <= _INT64_MAX:
+        return _fail("is out of range" + (f"; use {bounds.describe()}" if bounds else ""))
     number = int(raw)
     if bounds is not None:
         bounds.check(number)

@@ -74,6 +74,7 @@ GOOD = [
     ("connection-limit", "-1", -1),
     ("connection-limit", "1", 1),
     ("connection-limit", "+20", 20),
+    ("connection-limit", "0000000000000000000000042", 42),  # leading zeros, as Atoi reads them
     ("timeout-client-data", "0", 0),
     ("timeout-client-data", "2073600000", 2073600000),
     ("health-monitor-delay", "1", 1),
@@ -123,6 +124,8 @@ BAD = [
     ("connection-limit", "ten", "not an integer"),
     ("connection-limit", "1_000", "not an integer"),
     ("connection-limit", " 5", "not an integer"),
+    ("connection-limit", "9223372036854775808", "out of range"),  # past Go's int64
+    ("connection-limit", "1" * 5000, "out of range"),  # past Python's int() digit limit
     ("timeout-client-data", "-1", "0..2073600000"),
     ("timeout-member-connect", "2073600001", "0..2073600000"),
     ("timeout-member-data", "5.5", "not an integer"),
