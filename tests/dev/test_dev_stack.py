@@ -119,15 +119,14 @@ def test_shared_pair_gets_the_floating_ip_of_the_load_balancer_made_by_hand(dev_
         assert annotations["loadbalancer.openstack.org/load-balancer-id"] == SHARED_LB_ID
         assert annotations["loadbalancer.openstack.org/load-balancer-address"] == SHARED_LB_FIP
     conn = _cloud(dev_stack)
-    found = conn.load_balancer.listeners(loadbalancer_id=SHARED_LB_ID)
-    listeners = {listener.protocol_port: listener.name for listener in found}
+    listeners = {listener.protocol_port: listener.name for listener in _shared_listeners(conn)}
     assert listeners == {
         80: "listener_0_kube_service_kubernetes_default_service-1",
         8080: "listener_0_kube_service_kubernetes_default_service-2",
     }
     dev_stack.kubectl("delete", "-f", str(EXAMPLES / "good" / "shared-pair.yaml"), "--wait=false", check=True)
     deadline = time.monotonic() + EXTERNAL_IP_TIMEOUT_S
-    while list(conn.load_balancer.listeners(loadbalancer_id=SHARED_LB_ID)) or _tags(conn) != ["by-hand"]:
+    while _shared_listeners(conn) or _tags(conn) != ["by-hand"]:
         assert time.monotonic() < deadline, f"the pair's listeners or tags stayed: {_tags(conn)}"
         time.sleep(0.5)
     lb = conn.load_balancer.wait_for_load_balancer(SHARED_LB_ID, interval=0.2, wait=30)  # not ours to delete
@@ -178,6 +177,15 @@ def _ingress_ips(stack: DevStack, *names: str) -> list[str | None]:
         ingress = (_service(stack, name).get("status") or {}).get("loadBalancer", {}).get("ingress") or [{}]
         ips.append(ingress[0].get("ip"))
     return ips
+
+
+def _shared_listeners(conn: openstack.connection.Connection) -> list:
+    """The shared load balancer's listeners, by each listener's `loadbalancers` reference."""
+    return [
+        listener
+        for listener in conn.load_balancer.listeners()
+        if {"id": SHARED_LB_ID} in listener.load_balancers
+    ]
 
 
 def _tags(conn: openstack.connection.Connection) -> list[str]:

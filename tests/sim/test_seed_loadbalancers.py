@@ -95,7 +95,8 @@ def test_seeded_load_balancer_takes_listeners_like_any_other(sim):
     listener = conn.load_balancer.create_listener(loadbalancer_id=LB_ID, protocol="TCP", protocol_port=80)
     assert conn.load_balancer.get_load_balancer(LB_ID).provisioning_status == "PENDING_UPDATE"
     assert wait_active(conn, LB_ID).provisioning_status == "ACTIVE"
-    assert [item.id for item in conn.load_balancer.listeners(loadbalancer_id=LB_ID)] == [listener.id]
+    assert [item.id for item in conn.load_balancer.listeners()] == [listener.id]
+    assert conn.load_balancer.get_listener(listener.id).load_balancers == [{"id": LB_ID}]
     conn.load_balancer.delete_load_balancer(LB_ID, cascade=True)
     conn.load_balancer.wait_for_delete(conn.load_balancer.get_load_balancer(LB_ID), interval=0.05, wait=20)
     assert list(conn.network.ports(device_owner="Octavia")) == []  # the VIP port went with it
