@@ -8,9 +8,8 @@ names one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 
-from octavia_lb.worker.memo import Entry, fits
+from octavia_lb.worker.memo import EMPTY, Memo, fits
 from octavia_lb.worker.observed import ListenerState, Observed, OsLoadBalancer, PoolState
 from octavia_lb.worker.openstack import Gateway
 from octavia_lb.worker.plan import Step
@@ -18,14 +17,14 @@ from octavia_lb.worker.plan import Step
 log = logging.getLogger(__name__)
 
 
-def observe(
-    gateway: Gateway, lb: OsLoadBalancer, with_fip: bool = True, memo: Mapping[str, Entry] | None = None
-) -> Observed:
-    """The whole tree of `lb` plus the floating IP on its VIP port; `memo` entries that still fit a pool
-    (same member and monitor ids) stand in for reading its members and monitor."""
+def observe(gateway: Gateway, lb: OsLoadBalancer, with_fip: bool = True, memo: Memo = EMPTY) -> Observed:
+    """The whole tree of `lb` plus the floating IP on its VIP port. What `memo` still vouches for (see
+    memo.py) stands in for reading it again."""
+    lists = memo.lists_for(lb.pool_ids)
+    os_listeners, os_pools = lists if lists is not None else (None, gateway.list_pools(lb))
     pools = {}
-    for pool in gateway.list_pools(lb):
-        remembered = (memo or {}).get(pool.id)
+    for pool in os_pools:
+        remembered = memo.pools.get(pool.id)
         if remembered is not None and fits(remembered, pool):
             members, monitor = remembered[1], remembered[2]
         else:
@@ -33,7 +32,7 @@ def observe(
             monitor = gateway.get_monitor(pool.monitor_id) if pool.monitor_id else None
         pools[pool.id] = PoolState(pool, members, monitor)
     listeners = []
-    for listener in gateway.list_listeners(lb.id):
+    for listener in os_listeners if os_listeners is not None else gateway.list_listeners(lb.id):
         state = pools.pop(listener.default_pool_id, None) if listener.default_pool_id else None
         listeners.append(ListenerState(listener, state))
     fips = gateway.floating_ips(port_id=lb.vip_port_id) if with_fip and lb.vip_port_id else []

@@ -37,7 +37,7 @@ def test_entry_round_trip_and_validation(redis_server):
     client = redis.Redis.from_url(redis_server)
     state = _state()
     memo.save_after(client, "t:", state, Step("update_listener", ("l1", {"connection_limit": 5}), "x"))
-    entries = memo.load(client, "t:", "lb1")
+    entries = memo.load(client, "t:", "lb1").pools
     pool = state.listeners[0].pool.pool
     assert entries["p1"][1] == state.listeners[0].pool.members
     assert entries["p1"][2] == state.listeners[0].pool.monitor
@@ -56,7 +56,7 @@ def test_entry_round_trip_and_validation(redis_server):
         ),
     ), "another writer"
     memo.drop(client, "t:", "lb1")
-    assert memo.load(client, "t:", "lb1") == {}
+    assert memo.load(client, "t:", "lb1") == memo.EMPTY
 
 
 def test_member_write_is_remembered_as_written(redis_server):
@@ -66,13 +66,21 @@ def test_member_write_is_remembered_as_written(redis_server):
         {"name": "n2", "address": "10.0.0.2", "protocol_port": 30080},
     ]
     memo.save_after(client, "t:", _state(), Step("replace_members", ("p1", body), "x"))
-    ids, members, monitor = memo.load(client, "t:", "lb1")["p1"]
+    remembered = memo.load(client, "t:", "lb1")
+    ids, members, monitor = remembered.pools["p1"]
     assert ids is None, "trusted once, whatever ids Octavia gave the new members"
     assert [(m.name, m.address) for m in members] == [("n1", "10.0.0.1"), ("n2", "10.0.0.2")]
     assert monitor is not None and monitor.id == "hm1"
+    state = _state()
+    assert remembered.lists_for(frozenset({"p1"})) == (
+        (state.listeners[0].listener,),
+        (state.listeners[0].pool.pool,),
+    ), "lists survive a member-only write"
+    assert remembered.lists_for(frozenset({"p1", "p2"})) is None, "not once the pools changed"
 
 
 def test_pool_touched_otherwise_is_forgotten(redis_server):
     client = redis.Redis.from_url(redis_server)
     memo.save_after(client, "t:", _state(), Step("update_pool", ("p1", {"lb_algorithm": "SOURCE_IP"}), "x"))
-    assert "p1" not in memo.load(client, "t:", "lb1")
+    remembered = memo.load(client, "t:", "lb1")
+    assert "p1" not in remembered.pools and remembered.lists_for(frozenset({"p1"})) is None
