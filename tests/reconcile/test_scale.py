@@ -1,5 +1,6 @@
 """100 Services created at once, 2 worker processes, load balancers that take T seconds to build: every
-Service has an address within 2·T + 30 s (a serial, blocking design needs about 100·T)."""
+Service has an address within 2·T + 30 s (a serial, blocking design needs about 100·T); then one more
+Node costs exactly one batch member update per pool."""
 
 from __future__ import annotations
 
@@ -55,3 +56,24 @@ def test_hundred_services_at_once(
     assert slowest <= budget, f"slowest Service took {slowest:.1f}s, more than 2T+30 = {budget:g}s"
     addresses = {ip for ip in (env.service(n).status.load_balancer.ingress[0].ip for n in done)}
     assert len(addresses) == SERVICES, "every Service has its own floating IP"
+
+    # one more node: exactly one batch member update per pool, nothing else written to Octavia
+    env.sim.control.clear_counts()
+    env.add_node("c", "10.0.0.97")
+    pools = env.octavia("pools")
+
+    def all_members_updated() -> bool:
+        members = env.octavia("members")
+        return sum(m["address"] == "10.0.0.97" for m in members) == len(pools)
+
+    deadline = time.monotonic() + 120
+    while not all_members_updated() and time.monotonic() < deadline:
+        time.sleep(1)
+    assert all_members_updated(), "the new node did not reach every pool"
+    time.sleep(3)  # let any straggling run finish before counting
+    writes = {
+        k: v
+        for k, v in env.sim.control.counts().items()
+        if k.split()[0] in ("POST", "PUT", "DELETE") and "/load-balancer/" in k
+    }
+    assert writes == {"PUT /load-balancer/v2.0/lbaas/pools/{pool_id}/members": len(pools)}
