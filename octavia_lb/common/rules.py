@@ -89,6 +89,10 @@ def review_view(
     view: ServiceView, old: ServiceView | None, peers: Iterable[Peer], config: CloudConfig
 ) -> Verdict:
     """`review` for already built views of a managed Service (and of its old object on UPDATE)."""
+    if view.deletion_timestamp:
+        # A Service being deleted only loses things: our worker removes its annotations and finalizer
+        # after the cleanup. Denying that would leave it Terminating for ever.
+        return Verdict()
     findings = Findings(problems=list(view.problems))
     options = resolve(view, config, findings.problems)
     ctx = Context(view=view, options=options, config=config, old=old)

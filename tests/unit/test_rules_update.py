@@ -95,3 +95,15 @@ def test_address_warning_only_on_create() -> None:
     svc = _with_lb(**{"load-balancer-address": "203.0.113.1"})
     assert review(svc, svc, [], CloudConfig.default()).warnings == []
     assert review(svc, None, [], CloudConfig.default()).warnings != []
+
+
+def test_a_service_being_deleted_may_lose_its_load_balancer_annotations() -> None:
+    # The worker removes load-balancer-id and the finalizer once the cloud side is gone; the same change on a
+    # live Service is denied (control).
+    old = _with_lb()
+    live = service()
+    deleting = service()
+    deleting["metadata"]["deletionTimestamp"] = "2026-11-26T14:00:00Z"
+    assert not review(live, old, [], CONFIG).allowed
+    verdict = review(deleting, old, [], CONFIG)
+    assert verdict.allowed and verdict.warnings == []
