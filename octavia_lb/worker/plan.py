@@ -55,9 +55,8 @@ class Sharing:
 
 
 def sharing_of(want: DesiredService, os_state: Observed, max_shared: int, tags_supported: bool) -> Sharing:
-    return Sharing(
-        owner=os_state.lb.name == want.lb_name, max_shared=max_shared, tags_supported=tags_supported
-    )
+    owner = os_state.lb.name in (want.lb_name, want.legacy_name)
+    return Sharing(owner=owner, max_shared=max_shared, tags_supported=tags_supported)
 
 
 def check_sharing(want: DesiredService, os_state: Observed, sharing: Sharing) -> None:
@@ -345,10 +344,11 @@ def load_balancer_body(want: DesiredService) -> dict[str, Any]:
 
 
 # ---- cleanup --------------------------------------------------------------------------------------
-def deletes_load_balancer(lb_name: str, lb: OsLoadBalancer) -> bool:
-    """OCCM's needDeleteLB: made by a cluster, and no other Service's tag on it."""
+def deletes_load_balancer(lb_name: str, lb: OsLoadBalancer, legacy_name: str = "") -> bool:
+    """OCCM's needDeleteLB: made by a cluster (or this Service's legacy name), and no other Service's tag."""
     others = [t for t in lb.tags if t.startswith(naming.LB_PREFIX) and t != lb_name]
-    return naming.is_kube_lb_name(lb.name) and not others
+    made_here = naming.is_kube_lb_name(lb.name) or bool(legacy_name and lb.name == legacy_name)
+    return made_here and not others
 
 
 def next_cleanup_step(lb_name: str, os_state: Observed, owner: bool) -> Step | None:

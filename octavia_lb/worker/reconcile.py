@@ -87,7 +87,7 @@ class _Run:
             _, options = service_options(self.service, self.config)
             self.kube.add_finalizer(self.service, FINALIZER)
             nodes = eligible_nodes(self.context.kube)
-            lb = self._find(options.load_balancer_id)
+            lb = self._find(options.load_balancer_id, options.load_balancer_address)
             discovered = discover(self.gateway, options, nodes, self.key, lb.vip_subnet_id if lb else "")
             want = build_desired(
                 self.service, nodes, self.config, self.cluster, self.gateway.features(), discovered
@@ -97,12 +97,17 @@ class _Run:
             with self.context.lock_load_balancer(lb.id):
                 self._converge(want, lb)
 
-    def _find(self, lb_id: str | None) -> OsLoadBalancer | None:
+    def _find(self, lb_id: str | None, address: str | None = None) -> OsLoadBalancer | None:
         if lb_id:
             lb = self.gateway.get_load_balancer(lb_id)
-            if lb is None:
+            if lb is not None:
+                return lb
+            if not address:  # a share request by a user: that load balancer must exist
                 raise PermanentError(f"failed to get load balancer {lb_id}: Load Balancer {lb_id} not found")
-            return lb
+            # id and address were written by a controller for a load balancer that is gone (OCCM #2751):
+            # forget them and look the Service's own load balancer up by name, creating it if needed
+            log.warning("%s: load balancer %s of the annotations is gone", self.key, lb_id)
+            self.kube.set_annotations(self.service, {LB_ID: None, LB_ADDRESS: None})
         for name in (self.lb_name, self.legacy):
             found = self.gateway.find_load_balancers(name) if name else []
             if len(found) > 1:
@@ -131,8 +136,8 @@ class _Run:
         raise Requeue(self.countdown, f"load balancer {lb.id} created, {lb.provisioning_status}")
 
     def _converge(self, want: DesiredService, lb: OsLoadBalancer) -> None:
-        owner = lb.name == want.lb_name
-        self._settle(lb, owner)
+        owner = lb.name in (want.lb_name, want.legacy_name)
+        self._settle(lb, owner, want.keep_floatingip)
         self.kube.set_annotations(self.service, {LB_ID: lb.id})
         address = fresh.take(self.context.redis, self.context.settings.key_prefix, lb.id, want)
         if address is not None:
@@ -171,13 +176,13 @@ class _Run:
                 )
             raise
 
-    def _settle(self, lb: OsLoadBalancer, owner: bool) -> None:
+    def _settle(self, lb: OsLoadBalancer, owner: bool, keep_floatingip: bool) -> None:
         """Only an ACTIVE load balancer can be changed: wait for PENDING_*, replace a failed build."""
         if lb.pending:
             raise Requeue(self.countdown, f"load balancer {lb.id} is {lb.provisioning_status}")
         if lb.provisioning_status == ERROR and owner:
             for fip in self.gateway.floating_ips(port_id=lb.vip_port_id) if lb.vip_port_id else []:
-                release(self.gateway, fip, keep=False, who=self.key)  # the new build gets a new VIP port
+                release(self.gateway, fip, keep=keep_floatingip, who=self.key)  # its VIP port goes too
             self.gateway.delete_load_balancer(lb.id, cascade=True)
             self.kube.set_annotations(self.service, {LB_ID: None, LB_ADDRESS: None})
             raise TemporaryError(
@@ -233,8 +238,8 @@ class _Run:
                 f"{lb.provisioning_status}"
             )
         self._deleting()
-        owner = lb.name == self.lb_name
-        if deletes_load_balancer(self.lb_name, lb):
+        owner = lb.name in (self.lb_name, self.legacy)
+        if deletes_load_balancer(self.lb_name, lb, self.legacy):
             self._delete_load_balancer(lb, keep_floatingip)
         os_state: Observed = observe(self.gateway, lb, with_fip=False)
         step = next_cleanup_step(self.lb_name, os_state, owner)
