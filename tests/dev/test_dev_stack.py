@@ -107,6 +107,28 @@ def test_good_example_is_stored_with_the_finalizer_and_gets_an_external_ip(dev_s
     assert address in ipaddress.ip_network("122.112.219.0/24")  # the floating subnet of cloud.conf
 
 
+def test_deleting_a_service_finishes_through_the_webhook_and_removes_its_load_balancer(
+    dev_stack: DevStack,
+) -> None:
+    """The worker drops the annotations and finalizer of a Service being deleted; the webhook admits it."""
+    dev_stack.kubectl("apply", "-f", str(EXAMPLES / "good" / "basic.yaml"), check=True)
+    deadline = time.monotonic() + EXTERNAL_IP_TIMEOUT_S
+    lb_key = "loadbalancer.openstack.org/load-balancer-id"
+    while lb_key not in (annotations := _service(dev_stack, "loadbalanced-service")["metadata"].get(
+        "annotations", {}
+    )):
+        assert time.monotonic() < deadline, "no load balancer was recorded on the Service"
+        time.sleep(0.5)
+    lb_id = annotations[lb_key]
+    dev_stack.kubectl("delete", "svc", "loadbalanced-service", "-n", "default", "--wait=false", check=True)
+    deadline = time.monotonic() + EXTERNAL_IP_TIMEOUT_S
+    while (got := dev_stack.kubectl("get", "svc", "loadbalanced-service", "-n", "default")).returncode == 0:
+        assert time.monotonic() < deadline, f"the Service is still there after {EXTERNAL_IP_TIMEOUT_S}s"
+        time.sleep(0.5)
+    assert "NotFound" in got.stderr
+    assert _cloud(dev_stack).load_balancer.find_load_balancer(lb_id) is None
+
+
 def test_shared_pair_gets_the_floating_ip_of_the_load_balancer_made_by_hand(dev_stack: DevStack) -> None:
     """OCCM's shared case: a load balancer made outside the cluster, joined by id, never deleted by us."""
     dev_stack.kubectl("apply", "-f", str(EXAMPLES / "good" / "shared-pair.yaml"), check=True)
@@ -129,6 +151,10 @@ def test_shared_pair_gets_the_floating_ip_of_the_load_balancer_made_by_hand(dev_
     while _shared_listeners(conn) or _tags(conn) != ["by-hand"]:
         assert time.monotonic() < deadline, f"the pair's listeners or tags stayed: {_tags(conn)}"
         time.sleep(0.5)
+    for name in ("service-1", "service-2"):  # the finalizers were removed, so the Services are gone
+        while dev_stack.kubectl("get", "svc", name, "-n", "default").returncode == 0:
+            assert time.monotonic() < deadline, f"default/{name} is still there"
+            time.sleep(0.5)
     lb = conn.load_balancer.wait_for_load_balancer(SHARED_LB_ID, interval=0.2, wait=30)  # not ours to delete
     assert (lb.name, lb.provisioning_status, lb.tags) == (SHARED_LB_NAME, "ACTIVE", ["by-hand"])
     assert [f.floating_ip_address for f in conn.network.ips(port_id=lb.vip_port_id)] == [SHARED_LB_FIP]
