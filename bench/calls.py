@@ -95,7 +95,8 @@ def measure(
     return sum(counts.values()) - keystone, keystone, runs
 
 
-def main() -> None:
+def measure_rows() -> list[tuple[str, int, int, int]]:
+    """(change, our OpenStack requests, Keystone requests, reconcile runs) per row, on a stack of its own."""
     with tempfile.TemporaryDirectory(prefix="bench-calls-") as tmp:
         base = Path(tmp)
         redis = start_redis(base / "redis")
@@ -103,11 +104,15 @@ def main() -> None:
         sim = SimulatorServer()
         try:
             url = sim.start()
-            rows = run_rows(base, url, cluster, redis.url)
+            return run_rows(base, url, cluster, redis.url)
         finally:
             sim.stop()
             cluster.stop()
             redis.stop()
+
+
+def main() -> None:
+    rows = measure_rows()
     print(
         f"OpenStack API requests per change (simulator counts; requeue countdown {REQUEUE_COUNTDOWN:g} s, "
         "fast profile)"

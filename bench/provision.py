@@ -143,6 +143,7 @@ class Stack:
             name, argv, log_path=self.work / f"{name}.log", cwd=REPO, env={**os.environ, **env}
         )
         self.started.append(proc)
+        announce(name, proc.pid)
         return proc
 
 
@@ -154,12 +155,20 @@ def stack() -> Iterator[Stack]:
         cleanup.callback(stop_all, started)
         redis = start_redis(work / "redis")
         cleanup.callback(redis.stop)
+        announce("redis", redis.process.pid)
         cluster = Cluster(work / "cluster", kube_apiserver=find_kube_apiserver())
         cleanup.callback(cluster.stop)
         cluster.start()
+        for proc in cluster.processes:
+            announce(proc.name, proc.pid)
         for name, ip in NODES:
             cluster.create_node(name, ip, provider_id=f"openstack:///{uuid.uuid4()}")
         yield Stack(work, redis.url, cluster, started)
+
+
+def announce(name: str, pid: int) -> None:
+    """One line per process started, so that a caller can check afterwards that each one is gone."""
+    print(f"started {name} pid {pid}", flush=True)
 
 
 def stop_all(started: list[ManagedProcess]) -> None:

@@ -100,13 +100,13 @@ def wait_ready(port: int, ca: Path, timeout: float = 120) -> None:
             time.sleep(0.1)
 
 
-def wrk(url: str, lua: Path, connections: int) -> Figures:
+def wrk(url: str, lua: Path, connections: int, duration: int = DURATION_S) -> Figures:
     command = [
         *_pin(1),
         "wrk",
         "-t1",
         f"-c{connections}",
-        f"-d{DURATION_S}s",
+        f"-d{duration}s",
         "--latency",
         "-s",
         str(lua),
@@ -167,8 +167,10 @@ def _uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
-def measure_throughput(certs: CertFiles, lua: Path, webhook_port: int) -> dict[tuple[str, int], Figures]:
-    """Median figures per (endpoint, connections) over RUNS interleaved rounds."""
+def measure_throughput(
+    certs: CertFiles, lua: Path, webhook_port: int, runs: int = RUNS, duration: int = DURATION_S
+) -> dict[tuple[str, int], Figures]:
+    """Median figures per (endpoint, connections) over `runs` interleaved rounds."""
     serve = [*_pin(0), sys.executable, "-m", "bench.baselines"]
     tls = [str(certs.cert), str(certs.key)]
     with started([*serve, "raw", *tls], REPO) as (_, raw_port), started(
@@ -181,12 +183,12 @@ def measure_throughput(certs: CertFiles, lua: Path, webhook_port: int) -> dict[t
             ("no-rules", webhook_port, lua.with_name("skip.lua"), (8,)),
         ]
         rounds: dict[tuple[str, int], list[Figures]] = {}
-        for round_no in range(RUNS):
-            print(f"round {round_no + 1}/{RUNS}: {_uptime()}", flush=True)
+        for round_no in range(runs):
+            print(f"round {round_no + 1}/{runs}: {_uptime()}", flush=True)
             for connections in (1, 8):
                 for name, port, script, conns in targets:
                     if connections in conns:
-                        figures = wrk(f"https://127.0.0.1:{port}/validate", script, connections)
+                        figures = wrk(f"https://127.0.0.1:{port}/validate", script, connections, duration)
                         rounds.setdefault((name, connections), []).append(figures)
     return {key: _median(figures) for key, figures in rounds.items()}
 
@@ -242,10 +244,20 @@ def _write_inputs(work: Path) -> Path:
     return lua
 
 
-def main() -> None:
+@dataclass(frozen=True)
+class WebhookResults:
+    """What `main` prints, as data: throughput per (endpoint, connections), and the cache's memory."""
+
+    throughput: dict[tuple[str, int], Figures]
+    body_size: int
+    empty_rss_mb: float
+    full_rss_mb: float
+    cached_services: float
+
+
+def measure_all(runs: int = RUNS, duration: int = DURATION_S) -> WebhookResults:
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install -y wrk")
-    print(f"load at start: {_uptime()}")
     with tempfile.TemporaryDirectory(prefix="bench-webhook-") as tmp:
         work = Path(tmp)
         certs = write_certs(work / "tls")
@@ -267,11 +279,18 @@ def main() -> None:
                 _check_allowed(port1, certs.ca_cert, body)
                 count = _cached_services(port1, certs.ca_cert)
                 full_rss = rss_mb(p1.pid)
-                results = measure_throughput(certs, lua, port1)
+                results = measure_throughput(certs, lua, port1, runs, duration)
         finally:
             empty.stop()
             full.stop()
-    print_throughput(results, len(body))
+    return WebhookResults(results, len(body), empty_rss, full_rss, count)
+
+
+def main() -> None:
+    print(f"load at start: {_uptime()}")
+    measured = measure_all()
+    print_throughput(measured.throughput, measured.body_size)
+    empty_rss, full_rss, count = measured.empty_rss_mb, measured.full_rss_mb, measured.cached_services
     print(
         f"\nRSS of the webhook process: empty cache {empty_rss:.1f} MB; {count:.0f} Services cached "
         f"{full_rss:.1f} MB; difference {full_rss - empty_rss:.1f} MB "
@@ -279,7 +298,6 @@ def main() -> None:
     )
     inprocess.print_figures(inprocess.measure(SERVICES))
     print(f"\nload at end: {_uptime()}")
-
 
 if __name__ == "__main__":
     main()
