@@ -58,7 +58,7 @@ def connect(config: CloudConfig) -> Any:
     """An openstacksdk Connection from `[Global]`; nothing is sent before the first call."""
     g = config.global_opts
     if g.use_clouds:
-        return openstack.connect(cloud=g.cloud or None, timeout=config.request_timeout_seconds)
+        return openstack.connect(cloud=g.cloud or None, api_timeout=config.request_timeout_seconds)
     auth = {
         "auth_url": g.auth_url,
         "username": g.username,
@@ -94,7 +94,7 @@ def connect(config: CloudConfig) -> Any:
         verify=not g.tls_insecure,
         cert=g.cert_file or None,
         key=g.key_file or None,
-        timeout=config.request_timeout_seconds,
+        api_timeout=config.request_timeout_seconds,  # openstacksdk drops a plain `timeout`
         load_yaml_config=False,
         load_envvars=False,
     )
