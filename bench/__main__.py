@@ -51,7 +51,9 @@ SIZING = {
 
 
 def _webhook(size: Sizing) -> list[Row]:
-    return report.webhook_rows(webhook.measure_all(size.webhook_runs, size.webhook_seconds))
+    measured = webhook.measure_all(size.webhook_runs, size.webhook_seconds)
+    webhook.print_throughput(measured.throughput, measured.body_size, size.webhook_runs, size.webhook_seconds)
+    return report.webhook_rows(measured)
 
 
 def _provision(size: Sizing) -> list[Row]:

@@ -193,10 +193,12 @@ def measure_throughput(
     return {key: _median(figures) for key, figures in rounds.items()}
 
 
-def print_throughput(results: dict[tuple[str, int], Figures], body_size: int) -> None:
+def print_throughput(
+    results: dict[tuple[str, int], Figures], body_size: int, runs: int = RUNS, duration: int = DURATION_S
+) -> None:
     print(
-        f"\nPOST /validate over TLS, {body_size}-byte AdmissionReview, wrk {DURATION_S}s, server on 1 core, "
-        f"median of {RUNS} rounds"
+        f"\nPOST /validate over TLS, {body_size}-byte AdmissionReview, wrk {duration}s, server on 1 core, "
+        f"median of {runs} rounds"
     )
     head = f"{'endpoint':<10}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
     print(f"{head}{'vs raw':>9}{'vs fastapi':>12}")
