@@ -8,7 +8,7 @@ import pytest
 
 from octavia_lb.common.config import parse_cloud_config
 from octavia_lb.sim.server import cloud_conf_global
-from octavia_lb.worker.errors import ReconcileError
+from octavia_lb.worker.errors import ReconcileError, TemporaryError
 from octavia_lb.worker.openstack import Gateway, connect
 
 pytestmark = pytest.mark.faults
@@ -25,3 +25,17 @@ def test_cloud_conf_request_timeout_bounds_every_openstack_call(sim):
     with pytest.raises(ReconcileError, match="(?i)timed out|timeout"):
         gateway.find_load_balancers("slow")
     assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="worker/errors.py translate_openstack_error: keystoneauth's DiscoveryFailure (a timeout while "
+    "authenticating) is not in the transient tuple, so it becomes a PermanentError",
+)
+def test_a_timeout_while_authenticating_is_temporary(sim):
+    """A slow Keystone during the first call of a process must be retried with backoff, not given up on."""
+    config = parse_cloud_config(cloud_conf_global(sim.url) + "[Metadata]\nrequest-timeout = 1s\n")
+    gateway = Gateway(connect(config))
+    sim.control.latency(2.0)
+    with pytest.raises(TemporaryError):
+        gateway.find_load_balancers("first-call")
