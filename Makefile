@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint run down status bench clean
+.PHONY: venv test lint run down status faults faults-full bench clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,13 @@ down: venv
 
 status: venv
 	$(PY) -m octavia_lb dev status
+
+# The fault suite also runs inside `make test`; these run it alone, and at the issue's full sizes.
+faults: venv
+	$(PY) -m pytest tests/faults -m faults
+
+faults-full: venv
+	FAULTS_SCALE=full $(PY) -m pytest tests/faults -m faults
 
 bench: venv
 	$(PY) -m bench

@@ -108,12 +108,23 @@ def translate_openstack_error(exc: BaseException, operation: str) -> ReconcileEr
         ConnectionError,
         TimeoutError,
     )
-    if isinstance(exc, transient):
+    if any(isinstance(link, transient) for link in _chain(exc)):
+        # keystoneauth wraps a timed-out login in DiscoveryFailure; the cause says it was only slow
         return TemporaryError(f"{operation}: {type(exc).__name__}: {detail}")
     if isinstance(exc, os_exc.ResourceFailure):
         # a resource went to ERROR; the next run sees it and replaces it
         return TemporaryError(f"{operation}: {detail}")
     return PermanentError(f"{operation}: {type(exc).__name__}: {detail}")
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, then its causes and contexts (bounded: chains can be cyclic)."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen and len(seen) < 16:
+        seen.add(id(link))
+        yield link
+        link = link.__cause__ or link.__context__
 
 
 @contextmanager

@@ -27,11 +27,6 @@ def test_cloud_conf_request_timeout_bounds_every_openstack_call(sim):
     assert time.monotonic() - started < 2.5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="worker/errors.py translate_openstack_error: keystoneauth's DiscoveryFailure (a timeout while "
-    "authenticating) is not in the transient tuple, so it becomes a PermanentError",
-)
 def test_a_timeout_while_authenticating_is_temporary(sim):
     """A slow Keystone during the first call of a process must be retried with backoff, not given up on."""
     config = parse_cloud_config(cloud_conf_global(sim.url) + "[Metadata]\nrequest-timeout = 1s\n")
