@@ -211,6 +211,17 @@ def env_factory(
                         raise
 
 
+def purge_finished_namespaces(core: client.CoreV1Api) -> int:
+    """Delete the Services left in namespaces being deleted (earlier tests': without a namespace controller
+    they stay forever), so that a dispatcher started now watches only live tests' Services."""
+    purged = 0
+    for ns in core.list_namespace().items:
+        if ns.metadata.deletion_timestamp is not None or ns.status.phase == "Terminating":
+            _drop_services(core, ns.metadata.name)
+            purged += 1
+    return purged
+
+
 def _drop_services(core: client.CoreV1Api, namespace: str) -> None:
     """Delete this test's Services for good, so that later tests' dispatchers do not pick them up."""
     for svc in core.list_namespaced_service(namespace).items:

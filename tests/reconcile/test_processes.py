@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tests.reconcile.conftest import purge_finished_namespaces
+
 WORKER_ENV = {
     "OCTAVIA_LB_RECONCILE_TARGET": "octavia_lb.worker.reconcile:reconcile_service",
     "OCTAVIA_LB_TASK_SOFT_TIME_LIMIT": "25",
@@ -35,6 +37,7 @@ def _ingress(env, name: str) -> str | None:
 
 def pipeline(env, cluster, start_worker, start_dispatcher) -> None:
     """A real worker (2 pool processes) and dispatcher for this test's cloud.conf and cluster."""
+    purge_finished_namespaces(env.core)  # the dispatcher watches every namespace
     extra = {
         **WORKER_ENV,
         "OCTAVIA_LB_CLOUD_CONFIG": env.context.settings.cloud_config,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from tests.reconcile.conftest import purge_finished_namespaces
 from tests.reconcile.test_processes import WORKER_ENV
 
 SERVICES = 100
@@ -25,6 +26,7 @@ def test_hundred_services_at_once(
     env.sim.control.set_delays(
         lb_create=(BUILD_SECONDS * 0.8, BUILD_SECONDS), api_latency=(0.02, 0.2), fip_active=(1.0, 3.0)
     )
+    purge_finished_namespaces(env.core)  # the dispatcher watches every namespace
     conn = env.sim.connect()
     conn.network.put(
         f"/quotas/{conn.current_project_id}", json={"quota": {"floatingip": SERVICES + 10}}
