@@ -32,7 +32,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,9 +49,11 @@ from octavia_lb.controlplane.processes import (  # noqa: E402
     free_port,
     log_tail,
     start_process,
+    stop_pid,
     wait_for_http,
 )
 from octavia_lb.controlplane.redis import start_redis  # noqa: E402
+from octavia_lb.dev.procs import group_members  # noqa: E402
 from octavia_lb.sim.client import SimControl  # noqa: E402
 from octavia_lb.sim.server import cloud_conf_global  # noqa: E402
 
@@ -174,9 +176,12 @@ def announce(name: str, pid: int) -> None:
 def stop_all(started: list[ManagedProcess]) -> None:
     """Stops what we started, newest first, each by its PID; then its process group (pool children)."""
     for proc in reversed(started):
+        # each runs in its own session, so its group holds exactly the children it spawned; note them (with
+        # their start times, so a reused PID is never signalled) before the leader goes
+        children = group_members(proc.pid)
         proc.stop(grace=15)
-        with suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)  # we started it in its own session: group id = its PID
+        for pid, ticks in children:
+            stop_pid(pid, start_ticks=ticks, grace=3)
     started.clear()
 
 
