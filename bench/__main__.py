@@ -1,7 +1,7 @@
 """`python -m bench` (`make bench`): every benchmark, then one Markdown table of all the figures.
 
-    python -m bench                         # the full set (about 20 minutes on 2 cores)
-    python -m bench --quick                 # shorter runs: T = 10 s, K <= 10, one webhook round of 2 s
+    python -m bench                         # the full set (about 10 minutes on 2 cores)
+    python -m bench --quick                 # T = 10 s, K <= 10, one 2 s webhook round (~2.5 min)
     python -m bench --only webhook,calls    # a subset: webhook, provision, calls, sim
     python -m bench --smoke                 # the smallest configuration of each (what tests/bench runs)
 
