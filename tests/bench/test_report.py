@@ -61,9 +61,7 @@ def test_calls_rows_judge_against_occm():
 
 def test_render_keeps_a_failed_run_visible():
     rows = report.scaling_rows(
-        Figures(
-            Plan(10.0, 4, (3,), 1, (1,), 3), {RunConfig(3, 1, 4, 10.0): _result(3, 1, (12.0,))}, "b", "a"
-        )
+        Figures(Plan(10.0, 4, (3,), 1, (1,), 3), {RunConfig(3, 1, 4, 10.0): _result(3, 1, (12.0,))}, "b", "a")
     )
     text = report.render(rows)
     lines = text.splitlines()
