@@ -64,7 +64,7 @@ from octavia_lb.worker.tasks import WorkerContext
 OCCM = {"create": 9, "add a port": 24, "add a node": 20, "delete": 9}
 LABEL = "octavia-lb.bench/run"
 REQUEUE_COUNTDOWN = 1.0
-VERBOSE = False
+VERBOSE = False  # True prints the per-route counts of every row
 
 
 def drive(context: WorkerContext, namespace: str, name: str) -> int:
@@ -82,7 +82,7 @@ def drive(context: WorkerContext, namespace: str, name: str) -> int:
 
 
 def measure(
-    control: SimControl, change: Callable[[], None], settle: Callable[[], int]
+    control: SimControl, name: str, change: Callable[[], None], settle: Callable[[], int]
 ) -> tuple[int, int, int]:
     """(OpenStack requests without Keystone, Keystone requests, reconcile runs) for one change."""
     control.clear_counts()
@@ -90,7 +90,7 @@ def measure(
     runs = settle()
     counts = control.counts()
     if VERBOSE:
-        print(change.__name__ if hasattr(change, "__name__") else change, dict(sorted(counts.items())))
+        print(f"{name}: {dict(sorted(counts.items()))}")
     keystone = sum(v for k, v in counts.items() if " /identity" in k)
     return sum(counts.values()) - keystone, keystone, runs
 
@@ -179,7 +179,7 @@ def run_rows(base: Path, url: str, cluster: Cluster, redis_url: str) -> list[tup
             ("delete", lambda: core.delete_namespaced_service("web", namespace, _preload_content=False)),
         ]
         for change, act in steps:
-            rows.append((change, *measure(control, act, settle)))
+            rows.append((change, *measure(control, change, act, settle)))
         for i in (1, 2, 3):
             core.delete_node(f"{run}-n{i}")
     control.close()
