@@ -84,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     openstack.add_argument("--seed-file", help="YAML seed data (default: the built-in seed)")
     openstack.add_argument("--random-seed", type=int, default=0)
     openstack.add_argument("--max-api-version", default=None, help="highest Octavia API version, e.g. 2.11")
-    openstack.add_argument("--write-clouds-yaml", metavar="PATH", help="write a clouds.yaml for this simulator")
+    openstack.add_argument(
+        "--write-clouds-yaml", metavar="PATH", help="write a clouds.yaml for this simulator"
+    )
     openstack.add_argument(
         "--print-cloud-conf", action="store_true", help="print the matching cloud.conf [Global] section"
     )
