@@ -82,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     except (CloudConfigError, TLSConfigError, KubeConfigError, OSError) as exc:
         print(f"octavia-lb webhook: {exc}", file=sys.stderr)
         return 2
+    for warning in config.warnings:
+        log.warning("%s: %s", args.cloud_config, warning)
     cache = ServicesCache(api, config)
     cache.start()
 

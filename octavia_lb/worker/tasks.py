@@ -69,7 +69,10 @@ class WorkerContext:
         from octavia_lb.common.config import CloudConfig, load_cloud_config
 
         path = self.settings.cloud_config
-        return load_cloud_config(path) if path else CloudConfig.default()
+        config = load_cloud_config(path) if path else CloudConfig.default()
+        for warning in config.warnings:
+            log.warning("%s: %s", path, warning)
+        return config
 
     @cached_property
     def openstack(self) -> Any:
