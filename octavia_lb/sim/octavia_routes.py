@@ -83,10 +83,22 @@ class Kind:
     plural: str
     fields: tuple[Field, ...]
     parent: str | None  # URL parameter of the parent (members under pools, rules under policies)
+    # Filters Octavia applies to a column the answer does not show: filter name -> private stored key.
+    hidden_filters: tuple[tuple[str, str], ...] = ()
+    # Request fields that are no column of Octavia's data model, so Octavia rejects them as filters.
+    not_filters: frozenset[str] = frozenset()
 
     @property
     def filterable(self) -> set[str]:
-        return ({f.name for f in self.fields} | _OUTPUTS) - _NOT_FILTERS
+        return ({f.name for f in self.fields} | _OUTPUTS) - _NOT_FILTERS - self.not_filters
+
+    def apply_hidden_filters(self, call: Call, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Keep the items whose private column matches every hidden filter (repeated values: any of them)."""
+        for name, key in self.hidden_filters:
+            wanted = call.query_values(name)
+            if wanted:
+                items = [item for item in items if item.get(key) in wanted]
+        return items
 
 
 class OctaviaApi:
@@ -124,6 +136,10 @@ class OctaviaApi:
                 items = [r for r in items if r["_policy"] == call.params["policy_id"]]
             if kind.parent:
                 items = self._scoped_by_parent_filter(call, items)
+            items = kind.apply_hidden_filters(call, items)
+            handled = frozenset(name for name, _ in kind.hidden_filters)
+            if kind.parent:
+                handled |= {"pool_id", "l7policy_id"}
             shown = [render(self.o, kind.store, item) | {"_seq": item["_seq"]} for item in items]
             return Reply(
                 200,
@@ -133,7 +149,7 @@ class OctaviaApi:
                     kind.plural,
                     self.dialect,
                     kind.filterable,
-                    handled=frozenset({"pool_id", "l7policy_id"}) if kind.parent else frozenset(),
+                    handled=handled,
                 ),
             )
 
@@ -184,10 +200,32 @@ class OctaviaApi:
 
 KINDS = {
     "loadbalancers": Kind("loadbalancers", "loadbalancer", "loadbalancers", LOADBALANCER, None),
-    "listeners": Kind("listeners", "listener", "listeners", LISTENER, None),
-    "pools": Kind("pools", "pool", "pools", POOL, None),
+    # Octavia also accepts its column name `load_balancer_id`, which openstacksdk's listener query sends.
+    "listeners": Kind(
+        "listeners", "listener", "listeners", LISTENER, None, hidden_filters=(("load_balancer_id", "_lb"),)
+    ),
+    # A pool's answer lists `loadbalancers: [{"id"}]`, yet Octavia filters `?loadbalancer_id=` (or the column
+    # name `load_balancer_id`) on its column;
+    # `listener_id` is only a create field (the pool table has no such column): Octavia answers 400.
+    "pools": Kind(
+        "pools",
+        "pool",
+        "pools",
+        POOL,
+        None,
+        hidden_filters=(("loadbalancer_id", "_lb"), ("load_balancer_id", "_lb")),
+        not_filters=frozenset({"listener_id"}),
+    ),
     "members": Kind("members", "member", "members", MEMBER, "pool_id"),
-    "healthmonitors": Kind("healthmonitors", "healthmonitor", "healthmonitors", HEALTHMONITOR, None),
+    # A monitor's answer lists `pools: [{"id"}]`; Octavia filters `?pool_id=` on its column.
+    "healthmonitors": Kind(
+        "healthmonitors",
+        "healthmonitor",
+        "healthmonitors",
+        HEALTHMONITOR,
+        None,
+        hidden_filters=(("pool_id", "_hm_pool"),),
+    ),
     "l7policies": Kind("l7policies", "l7policy", "l7policies", L7POLICY, None),
     "l7rules": Kind("l7rules", "rule", "rules", L7RULE, "policy_id"),
 }
