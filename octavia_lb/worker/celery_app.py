@@ -59,6 +59,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_send_sent_event": True,
         "task_track_started": True,
         "worker_hijack_root_logger": False,
+        # No remote control: its broadcast channel is a Redis pub/sub subscription, and kombu's pub/sub
+        # reconnect can die with "Unrecoverable error" when Redis is down at that moment (seen in the
+        # fault suite's Redis restart). Nothing here uses `celery inspect/control`.
+        "worker_enable_remote_control": False,
         "broker_connection_retry": True,
     }
 

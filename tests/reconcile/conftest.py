@@ -225,11 +225,15 @@ def purge_finished_namespaces(core: client.CoreV1Api) -> int:
 def _drop_services(core: client.CoreV1Api, namespace: str) -> None:
     """Delete this test's Services for good, so that later tests' dispatchers do not pick them up."""
     for svc in core.list_namespaced_service(namespace).items:
-        if svc.metadata.finalizers:
-            core.patch_namespaced_service(
-                svc.metadata.name, namespace, [{"op": "remove", "path": "/metadata/finalizers"}]
-            )
-        core.delete_namespaced_service(svc.metadata.name, namespace, _preload_content=False)
+        try:
+            if svc.metadata.finalizers:
+                core.patch_namespaced_service(
+                    svc.metadata.name, namespace, [{"op": "remove", "path": "/metadata/finalizers"}]
+                )
+            core.delete_namespaced_service(svc.metadata.name, namespace, _preload_content=False)
+        except ApiException as exc:
+            if exc.status != 404:  # a worker may finish the deletion between the list and these calls
+                raise
 
 
 @pytest.fixture

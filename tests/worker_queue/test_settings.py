@@ -73,3 +73,4 @@ def test_celery_config_carries_the_reliability_settings() -> None:
     assert conf["accept_content"] == ["json"] and conf["task_ignore_result"]
     assert conf["worker_cancel_long_running_tasks_on_connection_loss"]
     assert conf["worker_send_task_events"]
+    assert conf["worker_enable_remote_control"] is False  # no pub/sub subscription to lose with Redis
