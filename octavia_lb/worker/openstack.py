@@ -203,8 +203,8 @@ class Gateway:
         self._octavia("DELETE", f"{LBAAS}/listeners/{listener_id}", "delete_listener", missing_ok=True)
 
     def list_pools(self, lb: OsLoadBalancer) -> list[OsPool]:
-        """The pools of `lb`: Octavia filters on `loadbalancer_id`; a server that ignores the filter (the
-        simulator does) is caught by comparing with the load balancer's own pool list."""
+        """The pools of `lb`: Octavia filters on `loadbalancer_id`; a server that ignores the filter is
+        caught by comparing with the load balancer's own pool list (one more request only then)."""
         body = self._octavia("GET", f"{LBAAS}/pools?loadbalancer_id={lb.id}", "list_pools")
         found = [OsPool.from_api(item) for item in body["pools"]]
         if {p.id for p in found} != lb.pool_ids:
