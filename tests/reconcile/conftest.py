@@ -19,14 +19,15 @@ from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
 from octavia_lb.controlplane.cluster import Cluster
-from octavia_lb.sim.server import cloud_conf_global
+from octavia_lb.sim.client import SimControl
+from octavia_lb.sim.server import SimulatorServer, cloud_conf_global, write_clouds_yaml
 from octavia_lb.sim.state import SimConfig
 from octavia_lb.sim.versions import ApiVersion
 from octavia_lb.worker.errors import PermanentError, Requeue, TemporaryError
 from octavia_lb.worker.reconcile import reconcile_service
 from octavia_lb.worker.settings import Settings
 from octavia_lb.worker.tasks import WorkerContext
-from tests.fixtures.simulator import OpenStackSim, running_sim
+from tests.fixtures.simulator import OpenStackSim
 
 SELECTOR_LABEL = "octavia-lb.test/run"
 
@@ -247,9 +248,15 @@ def reconcile_env(
 @pytest.fixture(scope="module")
 def old_octavia(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenStackSim]:
     """A second simulator whose Octavia API stops at 2.11 (no allowed_cidrs, no availability zones)."""
-    config = SimConfig(max_api_version=ApiVersion.parse("2.11"))
-    with running_sim(config, tmp_path_factory.mktemp("old-octavia") / "clouds.yaml") as handle:
-        yield handle
+    server = SimulatorServer(SimConfig(max_api_version=ApiVersion.parse("2.11")))
+    url = server.start()
+    path = write_clouds_yaml(tmp_path_factory.mktemp("old-octavia") / "clouds.yaml", url)
+    control = SimControl(url)
+    try:
+        yield OpenStackSim(url, path, control, server)
+    finally:
+        control.close()
+        server.stop()
 
 
 @pytest.fixture
