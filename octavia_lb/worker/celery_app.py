@@ -10,6 +10,8 @@ Why each setting (see reference/admission-and-queue.md §4):
 - cancel long-running tasks on connection loss: their messages come back anyway, so the local copy stops
   instead of running twice in parallel.
 - soft shutdown: SIGTERM lets running tasks finish for a while before the messages are restored.
+- a consumer step that reconnects when an ack was lost with the connection (broker_watch.py): kombu would
+  otherwise count that message as in flight for ever and stop consuming.
 - JSON only, no result backend: nobody waits for a result; the Service status is the result.
 """
 
@@ -19,6 +21,7 @@ from typing import Any
 
 from celery import Celery
 
+from octavia_lb.worker.broker_watch import BrokerWatch
 from octavia_lb.worker.settings import Settings, from_env_and_args
 
 
@@ -72,6 +75,7 @@ def create_app(settings: Settings) -> OctaviaCelery:
     app.octavia_settings = settings
     app.conf.update(celery_config(settings))
     app.conf.include = ["octavia_lb.worker.tasks"]
+    app.steps["consumer"].add(BrokerWatch)
     return app
 
 

@@ -130,7 +130,13 @@ def resolve(target: str) -> ReconcileFn:
     return getattr(importlib.import_module(module), attr)
 
 
-@shared_task(bind=True, name=queueing.TASK_NAME, acks_late=True, reject_on_worker_lost=True)
+@shared_task(
+    bind=True,
+    name=queueing.TASK_NAME,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    Request="octavia_lb.worker.broker_watch:AckTrackingRequest",
+)
 def reconcile_service(self: Any, namespace: str, name: str, reason: str = "event") -> str:
     settings: Settings = self.app.octavia_settings
     context = current_context(settings)

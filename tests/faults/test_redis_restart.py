@@ -5,72 +5,24 @@ every Service still converges, and deletes still finish, with nothing leaked.
 
 from __future__ import annotations
 
-import signal
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import redis
 
-from octavia_lb.controlplane.processes import LOOPBACK, ManagedProcess, free_port, start_process
-from octavia_lb.controlplane.redis import redis_server_binary
-from tests.faults.harness import SCALE, addressed, create_services, delete_all, process_env, wait_converged
-from tests.reconcile.test_processes import wait_for
+from tests.faults.harness import (
+    SCALE,
+    addressed,
+    create_services,
+    delete_all,
+    process_env,
+    wait_converged,
+)
+from tests.fixtures.redis_server import RestartableRedis
 
 pytestmark = pytest.mark.faults
 
 SERVICES = {"ci": 20, "full": 50}[SCALE]
-
-
-@dataclass
-class RestartableRedis:
-    """A redis-server on a fixed port that can be killed and started again, empty, on that port."""
-
-    directory: Path
-    port: int
-    process: ManagedProcess | None = None
-    starts: int = 0
-
-    @property
-    def url(self) -> str:
-        return f"redis://{LOOPBACK}:{self.port}/0"
-
-    def start(self) -> None:
-        self.starts += 1
-        argv = [redis_server_binary(), "--port", str(self.port), "--bind", LOOPBACK, "--save", "",
-                "--appendonly", "no", "--dir", str(self.directory)]  # fmt: skip
-        self.process = start_process(
-            "redis", argv, log_path=self.directory / f"redis-{self.starts}.log", cwd=self.directory
-        )
-        client = redis.Redis.from_url(self.url)
-        wait_for("redis-server to answer PING", lambda: _pings(client), timeout=10)
-        client.close()
-
-    def crash(self) -> None:
-        assert self.process is not None
-        self.process.popen.send_signal(signal.SIGKILL)
-        self.process.popen.wait(10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.running():
-            self.process.stop()
-
-
-def _pings(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
-
-
-@pytest.fixture
-def restartable_redis(tmp_path: Path):
-    server = RestartableRedis(tmp_path / "redis", free_port())
-    server.directory.mkdir()
-    server.start()
-    yield server
-    server.stop()
 
 
 def restart_empty(server: RestartableRedis, queue: str) -> None:
