@@ -5,7 +5,7 @@ Octavia features, discovered facts) to a typed, frozen graph. No I/O happens her
     ├── WantLoadBalancer   name, description, tags, provider, flavor, AZ, VIP placement
     ├── WantListener[i]    one per spec.ports[i]: protocol, port, limits, timeouts, CIDRs, headers, TLS
     │   └── WantPool       protocol (PROXY/PROXYV2/HTTP/...), algorithm, persistence
-    │       ├── WantMember one per eligible node with an address of the Service's IP family
+    │       ├── WantMember one per eligible node with an address of the Service's IP family (serial: any)
     │       └── WantMonitor TCP / UDP-CONNECT / SCTP, or HTTP GET /healthz for externalTrafficPolicy Local
     ├── WantFloatingIP     None for internal Services
     └── warnings           Warning Events to emit (OCCM's reasons)
@@ -123,6 +123,13 @@ class NodeView:
                 if typ == kind and (":" in addr) == six:
                     return addr
         return None
+
+    def serial_address(self) -> str | None:
+        """Serial-API mode's choice: the first InternalIP, else the first address of any type and family."""
+        internal = [addr for typ, addr in self.addresses if typ == "InternalIP"]
+        if internal:
+            return internal[0]
+        return self.addresses[0][1] if self.addresses else None
 
 
 @dataclass(frozen=True)
@@ -242,6 +249,7 @@ class DesiredService:
     status: StatusPolicy
     notices: tuple[Notice, ...]
     ip_family: str
+    serial: bool = False  # provider-requires-serial-api-calls: no nested creates, members one by one
 
     @property
     def key(self) -> str:
@@ -323,6 +331,7 @@ class _Builder:
             ),
             notices=tuple(self.notices),
             ip_family=opts.ip_family,
+            serial=lb.provider_requires_serial_api_calls,
         )
 
     # ---- load balancer -------------------------------------------------------------------------
@@ -459,6 +468,8 @@ class _Builder:
     def _members(self, node_port: int, monitor_port: int | None) -> tuple[WantMember, ...]:
         if node_port == 0:  # allocateLoadBalancerNodePorts: false
             return ()
+        if self.given.config.load_balancer.provider_requires_serial_api_calls:
+            return self._serial_members(node_port)
         subnet = self.opts.member_subnet_id or self._vip_subnet() or None
         members = []
         for node in self.given.nodes:
@@ -468,6 +479,17 @@ class _Builder:
             if address is not None:
                 members.append(WantMember(node.name, address, node_port, subnet, monitor_port))
         return tuple(sorted(members, key=lambda m: m.name))
+
+    def _serial_members(self, node_port: int) -> tuple[WantMember, ...]:
+        """OCCM's serial mode names members after node, address and port, and sends neither subnet nor
+        monitor port; the address ignores the Service's IP family (`NodeView.serial_address`)."""
+        members = []
+        for node in self.given.nodes:
+            address = node.serial_address() if _selected(node, self.opts.node_selector) else None
+            if address is not None:
+                name = naming.member_name_serial(node.name, address, node_port)
+                members.append(WantMember(name, address, node_port))
+        return tuple(members)
 
     def _health_port(self) -> int:
         view = self.view

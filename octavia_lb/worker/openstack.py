@@ -229,6 +229,16 @@ class Gateway:
         """The batch member update: one PUT sets the whole member list."""
         self._octavia("PUT", f"{LBAAS}/pools/{pool_id}/members", "batch_update_members", {"members": members})
 
+    def create_member(self, pool_id: PoolId, body: dict[str, Any]) -> None:
+        """One member (serial-API mode, for providers that refuse the batch update)."""
+        self._octavia("POST", f"{LBAAS}/pools/{pool_id}/members", "create_member", {"member": body})
+
+    def delete_member(self, pool_id: PoolId, member_id: str) -> None:
+        """One member (serial-API mode); already gone is fine, as for OCCM."""
+        self._octavia(
+            "DELETE", f"{LBAAS}/pools/{pool_id}/members/{member_id}", "delete_member", missing_ok=True
+        )
+
     def get_monitor(self, monitor_id: MonitorId) -> OsMonitor | None:
         body = self._octavia(
             "GET", f"{LBAAS}/healthmonitors/{monitor_id}", "get_healthmonitor", missing_ok=True

@@ -10,6 +10,10 @@ reconcile applies one Octavia step, then comes back later; the order below is wh
     4. create missing listeners (with their pool, members and monitor nested, as Octavia allows)
     5. update listeners in place; replace, create or update pools; one batch member PUT per pool whose
        member set differs; create, replace, update or delete monitors
+
+With cloud.conf `provider-requires-serial-api-calls` (`want.serial`) nothing is nested: a listener is
+created bare, its pool without members or monitor, then each member is created (POST) and each stale one
+deleted (DELETE) in a step of its own, as OCCM's serial mode does; members match on address and port.
 """
 
 from __future__ import annotations
@@ -114,11 +118,11 @@ def next_step(want: DesiredService, os_state: Observed, sharing: Sharing) -> Ste
         if listener.key not in existing:
             return Step(
                 "create_listener",
-                (listener_body(listener, lb.id),),
+                (listener_body(listener, lb.id, serial=want.serial),),
                 f"create listener {listener.name} {listener.protocol}:{listener.port}",
             )
     for listener in want.listeners:
-        step = _converge_listener(listener, existing[listener.key])
+        step = _converge_listener(listener, existing[listener.key], want.serial)
         if step is not None:
             return step
     return None
@@ -140,7 +144,7 @@ def _delete_listener(state: ListenerState) -> Step:
     )
 
 
-def _converge_listener(want: WantListener, state: ListenerState) -> Step | None:
+def _converge_listener(want: WantListener, state: ListenerState, serial: bool = False) -> Step | None:
     os_listener = state.listener
     changes = listener_changes(want, os_listener)
     if changes:
@@ -152,10 +156,10 @@ def _converge_listener(want: WantListener, state: ListenerState) -> Step | None:
     if state.pool is None:
         return Step(
             "create_pool",
-            (pool_body(want.pool, listener_id=os_listener.id),),
+            (pool_body(want.pool, listener_id=os_listener.id, serial=serial),),
             f"create pool {want.pool.name}",
         )
-    return _converge_pool(want.pool, state.pool)
+    return _converge_pool(want.pool, state.pool, serial)
 
 
 def listener_changes(want: WantListener, os_listener: OsListener) -> dict[str, Any]:
@@ -201,7 +205,7 @@ def _diff_text(changes: dict[str, Any], current: Any) -> str:
     return ", ".join(f"{k} {before(k)!r} => {v!r}" for k, v in changes.items())
 
 
-def _converge_pool(want: WantPool, state: PoolState) -> Step | None:
+def _converge_pool(want: WantPool, state: PoolState, serial: bool = False) -> Step | None:
     pool = state.pool
     if pool.protocol != want.protocol:
         return Step(
@@ -220,13 +224,43 @@ def _converge_pool(want: WantPool, state: PoolState) -> Step | None:
         )
     if changes:
         return Step("update_pool", (pool.id, changes), f"update pool {pool.name}: {changes}")
-    if {m.key for m in state.members} != {m.key for m in want.members}:
+    if serial:
+        step = _serial_member_step(want, state)
+        if step is not None:
+            return step
+    elif {m.key for m in state.members} != {m.key for m in want.members}:
         return Step(
             "replace_members",
             (pool.id, [member_body(m) for m in want.members]),
             f"set members of {pool.name}: {len(state.members)} => {len(want.members)}",
         )
     return _converge_monitor(want, state)
+
+
+def _serial_member_step(want: WantPool, state: PoolState) -> Step | None:
+    """One member write: missing members are created first (in node order), then stale ones deleted, so
+    the pool never shrinks before it has grown. Like OCCM, a member matches on (address, port) alone."""
+    pool = state.pool
+    have = {(m.address, m.protocol_port) for m in state.members}
+    for member in want.members:
+        if (member.address, member.protocol_port) not in have:
+            return Step(
+                "create_member",
+                (pool.id, member_body(member)),
+                f"add member {member.name} to {pool.name}",
+            )
+    wanted = {(m.address, m.protocol_port) for m in want.members}
+    for os_member in state.members:
+        # an id-less member is the memo's record of a batch PUT made before a switch to serial mode:
+        # it cannot be deleted by id, and the next full read (a new convergence) supplies the id
+        if (os_member.address, os_member.protocol_port) not in wanted and os_member.id:
+            return Step(
+                "delete_member",
+                (pool.id, os_member.id),
+                f"remove member {os_member.name or os_member.address}:{os_member.protocol_port} "
+                f"from {pool.name}",
+            )
+    return None
 
 
 def _converge_monitor(want: WantPool, state: PoolState) -> Step | None:
@@ -282,30 +316,34 @@ def monitor_body(monitor: WantMonitor) -> dict[str, Any]:
     return body
 
 
-def pool_body(pool: WantPool, listener_id: str | None = None) -> dict[str, Any]:
+def pool_body(pool: WantPool, listener_id: str | None = None, serial: bool = False) -> dict[str, Any]:
+    """The pool create; `serial` leaves members and monitor to steps of their own."""
     body: dict[str, Any] = {
         "name": pool.name,
         "protocol": pool.protocol,
         "lb_algorithm": pool.lb_algorithm,
-        "members": [member_body(m) for m in pool.members],
     }
+    if not serial:
+        body["members"] = [member_body(m) for m in pool.members]
     if listener_id:
         body["listener_id"] = listener_id
     if pool.session_persistence:
         body["session_persistence"] = {"type": pool.session_persistence}
-    if pool.monitor is not None:
+    if pool.monitor is not None and not serial:
         body["healthmonitor"] = monitor_body(pool.monitor)
     return body
 
 
-def listener_body(listener: WantListener, lb_id: str | None = None) -> dict[str, Any]:
+def listener_body(listener: WantListener, lb_id: str | None = None, serial: bool = False) -> dict[str, Any]:
+    """The listener create; `serial` leaves its pool to a step of its own."""
     body: dict[str, Any] = {
         "name": listener.name,
         "protocol": listener.protocol,
         "protocol_port": listener.port,
         "connection_limit": listener.connection_limit,
-        "default_pool": pool_body(listener.pool),
     }
+    if not serial:
+        body["default_pool"] = pool_body(listener.pool)
     if lb_id:
         body["loadbalancer_id"] = lb_id
     if listener.tags:

@@ -122,8 +122,8 @@ class _Run:
     def _create(self, want: DesiredService) -> NoReturn:
         self._progress(f"creating load balancer {want.lb_name}")
         body = load_balancer_body(want)
-        if self.config.load_balancer.provider_requires_serial_api_calls:
-            body.pop("listeners")  # the converge loop adds them one by one
+        if want.serial:
+            body.pop("listeners")  # the converge loop adds listeners, pools and members one by one
         try:
             lb = self.gateway.create_load_balancer(body)
         except ReconcileError as exc:
