@@ -26,11 +26,6 @@ def semantic_warnings(config: CloudConfig) -> list[str]:
             f"[LoadBalancer] monitor-timeout ({lb.monitor_timeout}s) should be less than monitor-delay "
             f"({lb.monitor_delay}s); Services without their own health-monitor-* annotations will be denied"
         )
-    if lb.manage_security_groups:
-        found.append(
-            "[LoadBalancer] manage-security-groups = true is not supported yet: octavia-lb creates no "
-            "security groups, so open the NodePorts to the member subnet in the nodes' own groups"
-        )
     found += _subnet_spec_warnings("[LoadBalancer]", lb.floating_subnet, lb.floating_subnet_tags)
     for name, klass in config.classes.items():
         section = f'[LoadBalancerClass "{name}"]'

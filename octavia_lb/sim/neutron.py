@@ -243,7 +243,9 @@ class Neutron:
         project = attrs.get("project_id") or auth.project_id
         if attrs.get("security_groups") is None:
             attrs["security_groups"] = (
-                [self.default_sg(project)["id"]] if attrs.get("device_owner", "") == "" else []
+                [self.default_sg(project)["id"]]
+                if _gets_default_group(attrs.get("device_owner") or "")
+                else []
             )
         if attrs.get("port_security_enabled") is None:
             attrs["port_security_enabled"] = bool(network.get("port_security_enabled", True))
@@ -340,6 +342,8 @@ class Neutron:
 
     def update_port(self, auth: Auth, ident: str, changes: dict[str, Any]) -> dict[str, Any]:
         port = self.owned("ports", ident, auth)
+        if changes.get("security_groups"):
+            self._check_port_groups(auth, port, changes)
         if "fixed_ips" in changes:
             network = self.store["networks"][port["network_id"]]
             self._release(port["fixed_ips"])
@@ -350,6 +354,17 @@ class Neutron:
                     self.used_ips[ip["subnet_id"]].add(ip["ip_address"])
                 raise
         return self.touch(port, changes)
+
+    def _check_port_groups(self, auth: Auth, port: dict[str, Any], changes: dict[str, Any]) -> None:
+        for group_id in changes["security_groups"]:
+            self.get("security_groups", group_id, auth)  # 404 SecurityGroupNotFound
+        if not changes.get("port_security_enabled", port.get("port_security_enabled", True)):
+            raise ApiError(
+                409,
+                f"Port {port['id']} does not have an IP address or port security is disabled: "
+                "security groups cannot be applied.",
+                "PortSecurityAndIPRequiredForSecurityGroups",
+            )
 
     def delete_port(self, auth: Auth, ident: str, internal: bool = False) -> None:
         port = self.owned("ports", ident, auth)
@@ -378,9 +393,19 @@ class Neutron:
             {"name": "default", "description": "Default security group", "stateful": True, "shared": False},
         )
         group["security_group_rules"] = []
+        self._default_egress(system, group)
+        return group
+
+    def create_sg(self, auth: Auth, attrs: dict[str, Any]) -> dict[str, Any]:
+        group = self.new("security_groups", auth, attrs)
+        group["security_group_rules"] = []
+        self._default_egress(auth, group)  # as Neutron does for every new group
+        return group
+
+    def _default_egress(self, auth: Auth, group: dict[str, Any]) -> None:
         for ethertype in ("IPv4", "IPv6"):
             self.create_rule(
-                system,
+                auth,
                 {
                     "security_group_id": group["id"],
                     "direction": "egress",
@@ -394,12 +419,6 @@ class Neutron:
                     "description": "",
                 },
             )
-        return group
-
-    def create_sg(self, auth: Auth, attrs: dict[str, Any]) -> dict[str, Any]:
-        group = self.new("security_groups", auth, attrs)
-        group["security_group_rules"] = []
-        return group
 
     def create_rule(self, auth: Auth, attrs: dict[str, Any]) -> dict[str, Any]:
         group = self.get("security_groups", attrs["security_group_id"], auth)
@@ -463,3 +482,8 @@ class Neutron:
                 "status": "DOWN",
             },
         )
+
+
+def _gets_default_group(device_owner: str) -> bool:
+    """Neutron puts the project's default group on instance ports and plain ports, not on its own."""
+    return device_owner == "" or device_owner.startswith("compute:")

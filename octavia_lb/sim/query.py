@@ -56,7 +56,9 @@ def _value_matches(actual: Any, wanted: str) -> bool:
         return (lowered in _TRUE) if actual else (lowered in _FALSE)
     if actual is None:
         return wanted in ("", "None", "null")
-    if isinstance(actual, list | dict):
+    if isinstance(actual, list):  # e.g. Neutron's ports?security_groups=<id>: the list holds the value
+        return any(not isinstance(x, list | dict) and str(x) == wanted for x in actual)
+    if isinstance(actual, dict):
         return False
     return str(actual) == wanted
 

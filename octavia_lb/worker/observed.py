@@ -189,6 +189,68 @@ class OsFloatingIP:
 
 
 @dataclass(frozen=True)
+class OsSecurityRule:
+    id: str
+    direction: str
+    protocol: str | None
+    ethertype: str
+    remote_ip_prefix: str | None
+    port_range_min: int | None
+    port_range_max: int | None
+    remote_group_id: str | None
+
+    @classmethod
+    def from_api(cls, body: Any) -> OsSecurityRule:
+        return cls(
+            body["id"],
+            body.get("direction") or "",
+            body.get("protocol"),
+            body.get("ethertype") or "",
+            body.get("remote_ip_prefix"),
+            body.get("port_range_min"),
+            body.get("port_range_max"),
+            body.get("remote_group_id"),
+        )
+
+
+@dataclass(frozen=True)
+class OsSecurityGroup:
+    id: str
+    name: str
+    rules: tuple[OsSecurityRule, ...]
+
+    @classmethod
+    def from_api(cls, body: Any) -> OsSecurityGroup:
+        rules = body.get("security_group_rules") or ()
+        return cls(body["id"], body.get("name") or "", tuple(OsSecurityRule.from_api(r) for r in rules))
+
+
+@dataclass(frozen=True)
+class OsPort:
+    id: str
+    device_id: str
+    addresses: tuple[tuple[str, str], ...]  # (subnet_id, ip_address) of each fixed IP
+    security_groups: tuple[str, ...]
+    port_security_enabled: bool
+
+    @classmethod
+    def from_api(cls, body: Any) -> OsPort:
+        fixed = body.get("fixed_ips") or ()
+        return cls(
+            body["id"],
+            body.get("device_id") or "",
+            tuple((f.get("subnet_id") or "", f.get("ip_address") or "") for f in fixed),
+            tuple(_either(body, "security_groups", "security_group_ids") or ()),
+            _either(body, "port_security_enabled", "is_port_security_enabled") is not False,
+        )
+
+
+def _either(body: Any, api_name: str, sdk_name: str) -> Any:
+    """A field under Neutron's name, or under openstacksdk's attribute name (`Resource.to_dict()`)."""
+    return body[api_name] if api_name in body else body.get(sdk_name)
+
+
+@dataclass(frozen=True)
 class PoolState:
     """A pool with its members and monitor."""
 

@@ -36,6 +36,8 @@ from octavia_lb.worker.observed import (
     OsMember,
     OsMonitor,
     OsPool,
+    OsPort,
+    OsSecurityGroup,
     PoolId,
 )
 
@@ -312,6 +314,53 @@ class Gateway:
             return ""
 
         return self._neutron("list_ports", pick)
+
+    def subnet_cidr(self, subnet_id: str) -> str | None:
+        subnet = self._neutron(
+            "get_subnet", lambda: self.conn.network.find_subnet(subnet_id, ignore_missing=True)
+        )
+        return str(subnet.cidr) if subnet is not None else None
+
+    # ---- security groups (cloud.conf manage-security-groups) ------------------------------------
+    def find_security_group(self, name: str) -> OsSecurityGroup | None:
+        found = self._neutron(
+            "list_security_groups",
+            lambda: [g.to_dict() for g in self.conn.network.security_groups(name=name)],
+        )
+        return OsSecurityGroup.from_api(found[0]) if found else None
+
+    def create_security_group(self, name: str, description: str) -> OsSecurityGroup:
+        return self._neutron(
+            "create_security_group",
+            lambda: OsSecurityGroup.from_api(
+                self.conn.network.create_security_group(name=name, description=description).to_dict()
+            ),
+        )
+
+    def delete_security_group(self, group_id: str) -> None:
+        self._neutron(
+            "delete_security_group",
+            lambda: self.conn.network.delete_security_group(group_id, ignore_missing=True),
+        )
+
+    def create_security_group_rule(self, body: dict[str, Any]) -> None:
+        self._neutron(
+            "create_security_group_rule", lambda: self.conn.network.create_security_group_rule(**body)
+        )
+
+    def delete_security_group_rule(self, rule_id: str) -> None:
+        self._neutron(
+            "delete_security_group_rule",
+            lambda: self.conn.network.delete_security_group_rule(rule_id, ignore_missing=True),
+        )
+
+    def ports(self, **filters: Any) -> list[OsPort]:
+        return self._neutron(
+            "list_ports", lambda: [OsPort.from_api(p.to_dict()) for p in self.conn.network.ports(**filters)]
+        )
+
+    def set_port_security_groups(self, port_id: str, groups: list[str]) -> None:
+        self._neutron("update_port", lambda: self.conn.network.update_port(port_id, security_groups=groups))
 
 
 def _q(text: str) -> str:

@@ -6,6 +6,9 @@
                                           PENDING_* → Requeue; ERROR build → delete, retry later
       deleted / no longer LoadBalancer  → cleanup (if our finalizer is on it), finalizer removed last
 
+With cloud.conf manage-security-groups the Service's Neutron security group is brought in step once the
+load balancer is (security_groups.py) and deleted with it.
+
 It never waits for Octavia: after each Octavia write it raises `Requeue`, and the next run observes the
 result. Errors become a `SyncLoadBalancerFailed` Event and a False `LoadBalancerReady` condition carrying
 the message (Octavia's own text included), then propagate for the task to retry or give up.
@@ -40,6 +43,7 @@ from octavia_lb.worker.plan import (
     next_step,
     sharing_of,
 )
+from octavia_lb.worker.security_groups import SecurityGroups
 from octavia_lb.worker.status import LB_ADDRESS, LB_ID, EventReason, KubeWriter, ready_condition
 
 log = logging.getLogger(__name__)
@@ -74,6 +78,8 @@ class _Run:
         self.lb_name = lb_name(self.cluster, meta["namespace"], meta["name"])
         self.legacy = legacy_lb_name(meta["uid"]) if meta.get("uid") else ""
         self._gateway: Gateway | None = None
+        self._nodes: list[Any] = []
+        self._source_ranges: tuple[str, ...] = ()
 
     @property
     def gateway(self) -> Gateway:
@@ -87,6 +93,7 @@ class _Run:
             _, options = service_options(self.service, self.config)
             self.kube.add_finalizer(self.service, FINALIZER)
             nodes = eligible_nodes(self.context.kube)
+            self._nodes, self._source_ranges = nodes, options.source_ranges
             lb = self._find(options.load_balancer_id, options.load_balancer_address)
             discovered = discover(self.gateway, options, nodes, self.key, lb.vip_subnet_id if lb else "")
             want = build_desired(
@@ -142,6 +149,7 @@ class _Run:
         address = fresh.take(self.context.redis, self.context.settings.key_prefix, lb.id, want)
         if address is not None:
             self.kube.set_annotations(self.service, {LB_ADDRESS: address})
+            self._security_group(want, lb)
             self._ready(want, lb, address)
             return
         redis, prefix = self.context.redis, self.context.settings.key_prefix
@@ -160,6 +168,7 @@ class _Run:
         os_state = dataclasses.replace(os_state, floating_ip=fips[0] if fips else None)
         address = ensure_floating_ip(self.gateway, want, os_state, owner)
         self.kube.set_annotations(self.service, {LB_ADDRESS: address})
+        self._security_group(want, lb)
         self._ready(want, lb, address)
 
     def _apply(self, step: Step) -> None:
@@ -195,6 +204,12 @@ class _Run:
                 f"load balancer {lb.id} is not ACTIVE, current provisioning status: {lb.provisioning_status}"
             )
 
+    def _security_group(self, want: DesiredService, lb: OsLoadBalancer) -> None:
+        if self.config.load_balancer.manage_security_groups:
+            SecurityGroups(self.gateway, self.service, self.cluster).ensure(
+                want, self._nodes, self.service, lb.vip_subnet_id, self.gateway.provider, self._source_ranges
+            )
+
     def _ready(self, want: DesiredService, lb: OsLoadBalancer, address: str) -> None:
         ingress = want.status.ingress(address)
         old = ready_condition(self.service)
@@ -222,6 +237,8 @@ class _Run:
             if lb is not None:
                 with self.context.lock_load_balancer(lb.id):
                     self._dismantle(lb, options.keep_floatingip)
+            if self.config.load_balancer.manage_security_groups:
+                SecurityGroups(self.gateway, self.service, self.cluster).delete()
             self._finish_cleanup()
 
     def _find_for_cleanup(self, lb_id: str | None) -> OsLoadBalancer | None:

@@ -80,10 +80,14 @@ class Env:
     nodes: list[str]
     sim: Any
 
-    def add_node(self, name: str, ip: str, **labels: str) -> None:
+    def add_node(self, name: str, ip: str, server: str = "", **labels: str) -> None:
+        """A Node with InternalIP `ip` and providerID `openstack:///<server>` (a random server by default)."""
         full = f"{self.run}-{name}"
         self.cluster.create_node(
-            full, ip, labels={SELECTOR_LABEL: self.run, **labels}, provider_id=f"openstack:///{uuid.uuid4()}"
+            full,
+            ip,
+            labels={SELECTOR_LABEL: self.run, **labels},
+            provider_id=f"openstack:///{server or uuid.uuid4()}",
         )
         self.nodes.append(full)
 

@@ -239,12 +239,27 @@ def test_security_groups_and_rules(conn):
             port_range_max=80,
             remote_ip_prefix="0.0.0.0/0",
         )
-    assert [r["id"] for r in conn.network.get_security_group(group.id).security_group_rules] == [rule.id]
+    rules = conn.network.get_security_group(group.id).security_group_rules
+    # Neutron gives every new group an egress rule per ethertype
+    assert sorted((r["direction"], r["ethertype"]) for r in rules if r["id"] != rule.id) == [
+        ("egress", "IPv4"),
+        ("egress", "IPv6"),
+    ]
+    assert rule.id in [r["id"] for r in rules]
     port = conn.network.create_port(
         network_id=conn.network.find_network("private").id, security_group_ids=[group.id]
     )
+    assert [p.id for p in conn.network.ports(security_groups=[group.id])] == [port.id]
     with pytest.raises(sdk_exc.ConflictException, match="in use"):
         conn.network.delete_security_group(group)
+    with pytest.raises(sdk_exc.NotFoundException):
+        conn.network.update_port(port, security_groups=[group.id, "8b7a6a8e-0000-4000-8000-000000000000"])
+    closed = conn.network.create_port(
+        network_id=conn.network.find_network("private").id, port_security_enabled=False
+    )
+    with pytest.raises(sdk_exc.ConflictException, match="port security is disabled"):
+        conn.network.update_port(closed, security_groups=[group.id])
+    conn.network.delete_port(closed)
     conn.network.delete_port(port)
     conn.network.delete_security_group(group)
     assert any(g.name == "default" for g in conn.network.security_groups())

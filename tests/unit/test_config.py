@@ -162,11 +162,6 @@ def test_repr_never_shows_secrets() -> None:
         ),
         pytest.param("[LoadBalancer]\nfloating-subnet = ~(\n", "invalid subnet regexp", id="bad-regex"),
         pytest.param(
-            "[LoadBalancer]\nmanage-security-groups = yes\n",
-            "manage-security-groups = true is not supported yet",
-            id="security-groups-unsupported",
-        ),
-        pytest.param(
             '[LoadBalancerClass "x"]\nfloating-subnet-tags = "&!a"\n',
             '[LoadBalancerClass "x"]',
             id="class-bad-tags",
