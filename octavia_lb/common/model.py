@@ -43,6 +43,7 @@ class Reason(Enum):
     ZONES_IGNORED = "LoadBalancerAvailabilityZonesIgnored"
     FORCED_INTERNAL = "LoadBalancerForcedInternal"
     FLOATING_IP_SKIPPED = "LoadBalancerFloatingIPSkipped"
+    EXTERNAL_NETWORK_SEARCH_FAILED = "LoadBalancerExternalNetworkSearchFailed"
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ class Discovered:
 
     vip_subnet_id: str = ""
     floating_network_id: str = ""
+    floating_network_search: str = ""  # why autodetection found no floating network (a Warning Event)
 
 
 @dataclass(frozen=True)
@@ -382,6 +384,14 @@ class _Builder:
             )
             return None
         network = opts.floating_network_id or self.given.discovered.floating_network_id
+        search = self.given.discovered.floating_network_search
+        if not network and search:
+            self.notices.append(
+                Notice(
+                    Reason.EXTERNAL_NETWORK_SEARCH_FAILED,
+                    f"Failed to find floating-network-id for Service {view.key}: {search}",
+                )
+            )
         if not network:
             self.notices.append(
                 Notice(

@@ -69,7 +69,10 @@ def discover(
                 f"{node.name} (providerID {node.provider_id!r}) holds address {address}; set "
                 "subnet-id in cloud.conf or the loadbalancer.openstack.org/subnet-id annotation"
             )
-    floating = ""
+    floating = search = ""
     if not options.internal and not options.floating_network_id:
+        # a Neutron error propagates (retry) instead of quietly making the load balancer internal
         floating = external_network(gateway)
-    return Discovered(vip_subnet_id=subnet, floating_network_id=floating)
+        if not floating:
+            search = "no router:external network with an IPv4 subnet is visible to this project"
+    return Discovered(vip_subnet_id=subnet, floating_network_id=floating, floating_network_search=search)

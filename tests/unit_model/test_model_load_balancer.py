@@ -39,6 +39,15 @@ def test_no_floating_network_forces_internal_with_warning() -> None:
     assert [n.reason for n in got.notices] == [Reason.FORCED_INTERNAL]
 
 
+def test_failed_floating_network_search_is_reported_before_forcing_internal() -> None:
+    searched = Discovered(floating_network_search="no router:external network found")
+    got = build(base="[LoadBalancer]\nsubnet-id = s\n", discovered=searched)
+    assert got.internal
+    assert [n.reason for n in got.notices] == [Reason.EXTERNAL_NETWORK_SEARCH_FAILED, Reason.FORCED_INTERNAL]
+    assert got.notices[0].message.startswith("Failed to find floating-network-id for Service ")
+    assert got.notices[0].message.endswith(": no router:external network found")
+
+
 def test_autodetected_floating_network() -> None:
     got = build(base="[LoadBalancer]\nsubnet-id = s\n", discovered=Discovered(floating_network_id="ext"))
     assert got.floating_ip is not None and got.floating_ip.network_id == "ext"
