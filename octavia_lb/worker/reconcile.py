@@ -22,11 +22,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
+from octavia_lb.common import naming
 from octavia_lb.common.model import BuildError, DesiredService, build_desired, service_options
 from octavia_lb.common.naming import lb_name, legacy_lb_name
 from octavia_lb.common.options import read_options
 from octavia_lb.common.rules import FINALIZER, is_managed
-from octavia_lb.worker import fresh, memo
+from octavia_lb.worker import fresh, memo, rename
 from octavia_lb.worker.apply import observe, run_step
 from octavia_lb.worker.errors import PermanentError, ReconcileError, Requeue, TemporaryError
 from octavia_lb.worker.features import discover, gateway_for
@@ -145,6 +146,8 @@ class _Run:
     def _converge(self, want: DesiredService, lb: OsLoadBalancer) -> None:
         owner = lb.name in (want.lb_name, want.legacy_name)
         self._settle(lb, owner, want.keep_floatingip)
+        if not owner and rename.looks_renamed(lb, self.service, self.cluster):
+            self._rename(want, lb)
         self.kube.set_annotations(self.service, {LB_ID: lb.id})
         address = fresh.take(self.context.redis, self.context.settings.key_prefix, lb.id, want)
         if address is not None:
@@ -170,6 +173,27 @@ class _Run:
         self.kube.set_annotations(self.service, {LB_ADDRESS: address})
         self._security_group(want, lb)
         self._ready(want, lb, address)
+
+    def _rename(self, want: DesiredService, lb: OsLoadBalancer) -> None:
+        """The cluster name changed under this Service's load balancer: rename it, a step per run."""
+        fips = self.gateway.floating_ips(port_id=lb.vip_port_id) if lb.vip_port_id else []
+        if not rename.shown_in_status(self.service, lb, fips[0].address if fips else None):
+            return  # not provably this Service's: treated as a load balancer shared by id
+        step = rename.next_rename_step(lb.name, want.lb_name, observe(self.gateway, lb, with_fip=False))
+        if step is None:
+            return
+        if step.call == "update_load_balancer":
+            self.kube.event(
+                self.service,
+                True,
+                EventReason.RENAME.value,
+                f"Load balancer {lb.id} is named for cluster {naming.cluster_of(lb.name)}; renamed to "
+                f"{want.lb_name} with its listeners, pools and monitors",
+            )
+        self._progress(step.describe)
+        run_step(self.gateway, step, self.key)
+        memo.drop(self.context.redis, self.context.settings.key_prefix, lb.id)
+        raise Requeue(self.countdown, step.describe)
 
     def _apply(self, step: Step) -> None:
         try:

@@ -45,6 +45,7 @@ class EventReason(Enum):
     DELETED = "DeletedLoadBalancer"
     DELETE_FAILED = "DeleteLoadBalancerFailed"
     LB_METHOD_UNKNOWN = "LoadBalancerLbMethodUnknown"
+    RENAME = "LoadBalancerRename"
 
 
 def _now() -> str:
