@@ -19,6 +19,11 @@ def semantic_warnings(config: CloudConfig) -> list[str]:
         found.append(f"[LoadBalancer] lb-provider = {lb.lb_provider!r} is not one of {known}")
     if lb.container_store not in CONTAINER_STORES:
         found.append(f"[LoadBalancer] container-store = {lb.container_store!r} is not barbican or external")
+    if not lb.enabled:
+        found.append(
+            "[LoadBalancer] enabled = false: no load balancer is created or changed; LoadBalancer Services "
+            "stay pending (deletions still clean up)"
+        )
     if lb.max_shared_lb < 1:
         found.append(f"[LoadBalancer] max-shared-lb = {lb.max_shared_lb} lets no Service use a load balancer")
     if lb.create_monitor and lb.monitor_timeout >= lb.monitor_delay:

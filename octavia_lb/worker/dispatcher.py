@@ -32,14 +32,12 @@ from octavia_lb.common import rules
 from octavia_lb.common.values import ValueProblem, parse_node_selector
 from octavia_lb.worker import metrics, queueing
 from octavia_lb.worker.leader import LeaderElector, LeaseConfig
+from octavia_lb.worker.nodes import TO_BE_DELETED_TAINT, excluded_by_label
 from octavia_lb.worker.settings import Settings, SettingsError, from_env_and_args, redacted_redis_url
 
 log = logging.getLogger(__name__)
 
 NODE_SELECTOR_ANNOTATION = "loadbalancer.openstack.org/node-selector"
-EXCLUDE_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
-TO_BE_DELETED_TAINT = "ToBeDeletedByClusterAutoscaler"
-_FALSE = frozenset({"0", "f", "F", "false", "FALSE", "False"})  # Go's strconv.ParseBool, as OCCM parses it
 Key = tuple[str, str]
 Selector = Mapping[str, str] | None  # None: the annotation cannot be parsed; treat every node as relevant
 
@@ -95,7 +93,7 @@ class NodeView:
                 sorted((a.get("type", ""), a.get("address", "")) for a in status.get("addresses") or ())
             ),
             ready=ready,
-            excluded=EXCLUDE_LABEL in labels and labels[EXCLUDE_LABEL] not in _FALSE,
+            excluded=excluded_by_label(labels),
             to_be_deleted=any(t.get("key") == TO_BE_DELETED_TAINT for t in taints),
         )
 

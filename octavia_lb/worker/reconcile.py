@@ -7,7 +7,8 @@
       deleted / no longer LoadBalancer  → cleanup (if our finalizer is on it), finalizer removed last
 
 With cloud.conf manage-security-groups the Service's Neutron security group is brought in step once the
-load balancer is (security_groups.py) and deleted with it.
+load balancer is (security_groups.py); without it a leftover group is deleted, and it always goes with the
+Service.
 
 It never waits for Octavia: after each Octavia write it raises `Requeue`, and the next run observes the
 result. Errors become a `SyncLoadBalancerFailed` Event and a False `LoadBalancerReady` condition carrying
@@ -61,7 +62,10 @@ def reconcile_service(context: Any, namespace: str, name: str) -> None:
         return
     run = _Run(context, kube, service)
     if is_managed(service) and not service["metadata"].get("deletionTimestamp"):
-        run.ensure()
+        if context.cloud_config.load_balancer.enabled:
+            run.ensure()
+        else:  # OCCM's `[LoadBalancer] enabled = false`: no load balancers; only cleanups still run
+            log.info("%s/%s: not provisioned: cloud.conf [LoadBalancer] enabled = false", namespace, name)
     elif FINALIZER in (service["metadata"].get("finalizers") or ()):
         run.cleanup()
 
@@ -229,10 +233,13 @@ class _Run:
             )
 
     def _security_group(self, want: DesiredService, lb: OsLoadBalancer) -> None:
+        groups = SecurityGroups(self.gateway, self.service, self.cluster)
         if self.config.load_balancer.manage_security_groups:
-            SecurityGroups(self.gateway, self.service, self.cluster).ensure(
+            groups.ensure(
                 want, self._nodes, self.service, lb.vip_subnet_id, self.gateway.provider, self._source_ranges
             )
+        else:  # as OCCM: switching the option off removes what it made (one lookup when there is none)
+            groups.delete()
 
     def _ready(self, want: DesiredService, lb: OsLoadBalancer, address: str) -> None:
         ingress = want.status.ingress(address)
@@ -261,8 +268,7 @@ class _Run:
             if lb is not None:
                 with self.context.lock_load_balancer(lb.id):
                     self._dismantle(lb, options.keep_floatingip)
-            if self.config.load_balancer.manage_security_groups:
-                SecurityGroups(self.gateway, self.service, self.cluster).delete()
+            SecurityGroups(self.gateway, self.service, self.cluster).delete()  # whatever the option says now
             self._finish_cleanup()
 
     def _find_for_cleanup(self, lb_id: str | None) -> OsLoadBalancer | None:

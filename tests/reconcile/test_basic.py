@@ -114,3 +114,25 @@ def test_delete_releases_everything_and_removes_finalizer(reconcile_env):
     assert env.fips() == []
     assert env.core.list_namespaced_service(env.namespace).items == []
     assert env.reasons("web")[-2:] == ["DeletingLoadBalancer", "DeletedLoadBalancer"]
+
+
+def test_disabled_load_balancing_provisions_nothing_and_still_cleans_up(reconcile_env):
+    """cloud.conf `[LoadBalancer] enabled = false` (OCCM's switch): no Octavia or Neutron call is made for a
+    Service, and a Service that had a load balancer before the switch is still cleaned up when deleted."""
+    env = reconcile_env()
+    env.add_node("a", "10.0.0.93")
+    env.create_service("before", [{"name": "http", "port": 80, "protocol": "TCP"}])
+    env.drive("before")
+    lb_id = env.service("before").metadata.annotations["loadbalancer.openstack.org/load-balancer-id"]
+
+    env.reconcile_conf_append("enabled = false\n")
+    env.sim.control.clear_counts()
+    env.create_service("after", [{"name": "http", "port": 80, "protocol": "TCP"}])
+    env.drive("after")
+    assert env.sim.control.counts() == {}, "a disabled controller talked to OpenStack"
+    after = env.service("after")
+    assert not (after.status.load_balancer and after.status.load_balancer.ingress)
+
+    env.delete_service("before")
+    env.drive("before")
+    assert lb_id not in {lb["id"] for lb in env.lbs()}

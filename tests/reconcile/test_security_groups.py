@@ -122,6 +122,20 @@ def test_security_group_follows_the_service_and_its_nodes(reconcile_env):
     assert group["id"] not in {g["id"] for g in _network(env)["security_groups"]}
 
 
+def test_switching_the_option_off_removes_the_group(reconcile_env):
+    env = reconcile_env(manage_security_groups="true")
+    port = _add_node_with_port(env, "a")
+    env.create_service("web", [{"name": "http", "port": 80, "protocol": "TCP"}])
+    env.drive("web")
+    group = _group(env, "web")
+    assert group is not None and group["id"] in _groups_of(env, port)
+
+    env.reconcile_conf_append("manage-security-groups = false\n")
+    env.drive("web")
+    assert _group(env, "web") is None
+    assert _groups_of(env, port) == port["security_groups"], "the node port keeps only its own groups"
+
+
 def test_without_the_option_no_security_group_is_touched(reconcile_env):
     env = reconcile_env()
     port = _add_node_with_port(env, "a")

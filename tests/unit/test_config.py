@@ -161,6 +161,7 @@ def test_repr_never_shows_secrets() -> None:
             id="monitor-timeout-over-delay",
         ),
         pytest.param("[LoadBalancer]\nfloating-subnet = ~(\n", "invalid subnet regexp", id="bad-regex"),
+        pytest.param("[LoadBalancer]\nenabled = false\n", "enabled = false: no load balancer", id="disabled"),
         pytest.param(
             '[LoadBalancerClass "x"]\nfloating-subnet-tags = "&!a"\n',
             '[LoadBalancerClass "x"]',

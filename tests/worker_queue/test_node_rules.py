@@ -8,13 +8,13 @@ import pytest
 
 from octavia_lb.common.rules import FINALIZER
 from octavia_lb.worker.dispatcher import (
-    EXCLUDE_LABEL,
     NodeView,
     node_affects,
     relevant_change,
     service_selector,
     tracked,
 )
+from octavia_lb.worker.nodes import EXCLUDE_LABEL, is_eligible
 
 
 def node(
@@ -115,3 +115,25 @@ def test_heartbeats_do_not_change_the_view() -> None:
 def test_node_affects(old: dict | None, new: dict | None, selector: dict | None, expected: bool) -> None:
     views = [NodeView.of(n) if n is not None else None for n in (old, new)]
     assert node_affects(views[0], views[1], selector) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "member"),
+    [
+        (None, True),
+        ("false", True),
+        ("0", True),
+        ("False", True),
+        ("true", False),
+        ("", False),
+        ("yes", False),
+    ],
+)
+def test_worker_and_dispatcher_agree_on_the_exclude_label(value: str | None, member: bool) -> None:
+    labels = {} if value is None else {EXCLUDE_LABEL: value}
+    raw = {
+        "metadata": {"name": "n", "labels": labels},
+        "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+    }
+    assert is_eligible(raw) is member
+    assert NodeView.of(raw).member_for(None) is member
