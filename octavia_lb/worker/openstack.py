@@ -293,11 +293,14 @@ class Gateway:
         )
 
     def external_network(self) -> str:
-        """OCCM's floating-network autodetection: the first router:external network with an IPv4 subnet."""
+        """OCCM's floating-network autodetection: the first router:external network with an IPv4 subnet or
+        a subnet this project cannot see (the usual admin-owned public network)."""
 
         def pick() -> str:
             for network in self.conn.network.networks(is_router_external=True):
-                if any(s.ip_version == 4 for s in self.conn.network.subnets(network_id=network.id)):
+                visible = list(self.conn.network.subnets(network_id=network.id))
+                hidden = set(network.subnet_ids or ()) - {s.id for s in visible}
+                if hidden or any(s.ip_version == 4 for s in visible):
                     return str(network.id)
             return ""
 

@@ -136,3 +136,16 @@ def test_disabled_load_balancing_provisions_nothing_and_still_cleans_up(reconcil
     env.delete_service("before")
     env.drive("before")
     assert lb_id not in {lb["id"] for lb in env.lbs()}
+
+
+def test_floating_network_is_autodetected_when_not_configured(reconcile_env):
+    """No floating-network-id anywhere: OCCM's autodetection picks the router:external network (the
+    simulator's `public`), and the floating IP comes from it."""
+    env = reconcile_env(floating_network_id="")
+    env.add_node("a", "10.0.0.94")
+    env.create_service("auto", [{"name": "http", "port": 80, "protocol": "TCP"}])
+    env.drive("auto")
+    address = env.service("auto").status.load_balancer.ingress[0].ip
+    (fip,) = [f for f in env.fips() if f["floating_ip_address"] == address]
+    assert fip["floating_network_id"] == env.ids.public_network
+    assert "LoadBalancerForcedInternal" not in env.reasons("auto")
