@@ -323,7 +323,8 @@ class _Builder:
             load_balancer=self._load_balancer(internal),
             listeners=listeners,
             floating_ip=floating,
-            internal=internal,
+            # an IPv6 Service has no floating IP but is not internal: it may share an external LB (OCCM)
+            internal=internal and not (opts.ip_family == "IPv6" and not opts.internal),
             keep_floatingip=opts.keep_floatingip,
             shared_id=opts.load_balancer_id or None,
             status=StatusPolicy(

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from octavia_lb.common import naming
-from octavia_lb.common.model import BuildError, DesiredService, build_desired, service_options
+from octavia_lb.common.model import BuildError, DesiredService, Reason, build_desired, service_options
 from octavia_lb.common.naming import lb_name, legacy_lb_name
 from octavia_lb.common.options import read_options
 from octavia_lb.common.rules import FINALIZER, is_managed
@@ -251,7 +251,10 @@ class _Run:
         self.kube.set_status(self.service, ingress, True, "Ready", f"load balancer {lb.id} serves {address}")
         if not was_ready:
             for notice in want.notices:
-                self.kube.event(self.service, True, notice.reason.value, notice.message)
+                message = notice.message
+                if notice.reason is Reason.FLOATING_IP_SKIPPED:  # OCCM's text ends with the address in use
+                    message = f"{message.removesuffix('.')} {address}."
+                self.kube.event(self.service, True, notice.reason.value, message)
             self.kube.event(self.service, False, EventReason.ENSURED.value, "Ensured load balancer")
 
     def _progress(self, what: str) -> None:

@@ -56,6 +56,7 @@ def test_autodetected_floating_network() -> None:
 def test_ipv6_skips_floating_ip() -> None:
     got = build(service(ipFamilies=["IPv6"]))
     assert got.floating_ip is None
+    assert not got.internal, "an external IPv6 Service is not internal (it may share a load balancer)"
     assert [n.reason for n in got.notices] == [Reason.FLOATING_IP_SKIPPED]
 
 
