@@ -389,6 +389,16 @@ def deletes_load_balancer(lb_name: str, lb: OsLoadBalancer, legacy_name: str = "
     return made_here and not others
 
 
+def next_teardown_step(os_state: Observed) -> Step | None:
+    """`cascade-delete = false`: the whole load balancer goes, so every child goes first, whoever made it
+    (Octavia refuses a plain delete while any is left): pools, then listeners, then pools without one."""
+    for state in os_state.listeners:
+        return _delete_listener(state)
+    for orphan in os_state.orphan_pools:
+        return Step("delete_pool", (orphan.pool.id,), f"delete pool {orphan.pool.name}")
+    return None
+
+
 def next_cleanup_step(lb_name: str, os_state: Observed, owner: bool) -> Step | None:
     """When the load balancer stays (shared or not ours): remove this Service's listeners, then its tag."""
     for state in os_state.listeners:

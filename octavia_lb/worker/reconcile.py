@@ -43,6 +43,7 @@ from octavia_lb.worker.plan import (
     load_balancer_body,
     next_cleanup_step,
     next_step,
+    next_teardown_step,
     sharing_of,
 )
 from octavia_lb.worker.security_groups import SecurityGroups
@@ -304,8 +305,8 @@ class _Run:
             release(self.gateway, fip, keep=keep_floatingip, who=self.key)
         cascade = self.config.load_balancer.cascade_delete
         if not cascade:
-            step = next_cleanup_step(self.lb_name, observe(self.gateway, lb, with_fip=False), True)
-            if step is not None and step.call != "update_load_balancer":
+            step = next_teardown_step(observe(self.gateway, lb, with_fip=False))
+            if step is not None:
                 run_step(self.gateway, step, self.key)
                 raise Requeue(self.countdown, step.describe)
         log.info("%s: delete load balancer %s", self.key, lb.id)

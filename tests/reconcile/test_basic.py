@@ -149,3 +149,34 @@ def test_floating_network_is_autodetected_when_not_configured(reconcile_env):
     (fip,) = [f for f in env.fips() if f["floating_ip_address"] == address]
     assert fip["floating_network_id"] == env.ids.public_network
     assert "LoadBalancerForcedInternal" not in env.reasons("auto")
+
+
+def test_delete_without_cascade_removes_every_child_first(reconcile_env):
+    """cloud.conf `cascade-delete = false`: Octavia refuses to delete a load balancer with children, so the
+    worker deletes each pool and listener first, including ones someone else added (a listener with its own
+    tag, a pool on no listener), then the load balancer."""
+    env = reconcile_env(cascade_delete="false", create_monitor="true")
+    env.add_node("a", "10.0.0.95")
+    env.create_service(
+        "nocascade",
+        [{"name": "a", "port": 80, "protocol": "TCP"}, {"name": "b", "port": 81, "protocol": "TCP"}],
+    )
+    env.drive("nocascade")
+    lb_id = env.service("nocascade").metadata.annotations["loadbalancer.openstack.org/load-balancer-id"]
+    conn = env.sim.connect()
+    conn.load_balancer.create_listener(
+        loadbalancer_id=lb_id, protocol="TCP", protocol_port=9000, tags=["by-hand"]
+    )
+    conn.load_balancer.wait_for_load_balancer(lb_id, interval=0.2, wait=30)
+    conn.load_balancer.create_pool(loadbalancer_id=lb_id, protocol="TCP", lb_algorithm="ROUND_ROBIN")
+    conn.load_balancer.wait_for_load_balancer(lb_id, interval=0.2, wait=30)
+
+    env.sim.control.clear_counts()
+    env.delete_service("nocascade")
+    outcome = env.drive("nocascade")
+
+    assert lb_id not in {lb["id"] for lb in env.lbs()}
+    assert not [x for x in env.octavia("listeners") if x["loadbalancer_id"] == lb_id]
+    counts = env.sim.control.counts()
+    assert counts.get("DELETE /load-balancer/v2.0/lbaas/loadbalancers/{id}") == 1, counts
+    assert outcome.errors == [], outcome
