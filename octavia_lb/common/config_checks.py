@@ -34,6 +34,11 @@ def semantic_warnings(config: CloudConfig) -> list[str]:
     found += _subnet_spec_warnings("[LoadBalancer]", lb.floating_subnet, lb.floating_subnet_tags)
     for name, klass in config.classes.items():
         section = f'[LoadBalancerClass "{name}"]'
+        if not (klass.floating_subnet_id or klass.floating_subnet or klass.floating_subnet_tags):
+            found.append(
+                f"{section} sets none of floating-subnet-id, floating-subnet, floating-subnet-tags; one is "
+                "mandatory in a class, so Services of this class get their floating IP from any subnet"
+            )
         found += _subnet_spec_warnings(section, klass.floating_subnet, klass.floating_subnet_tags)
     return found
 

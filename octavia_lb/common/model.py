@@ -443,6 +443,9 @@ class _Builder:
         ranges = self.opts.source_ranges
         if self.features.allowed_cidrs:
             return ranges
+        lb = self.given.config.load_balancer
+        if self.features.provider == OVN and lb.manage_security_groups:
+            return ()  # applied as the NodePort security group's remote prefixes instead (OCCM §5.5)
         if set(ranges) - {"0.0.0.0/0", "::/0"} and not any(
             n.reason is Reason.SOURCE_RANGES_IGNORED for n in self.notices
         ):

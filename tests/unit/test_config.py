@@ -163,6 +163,11 @@ def test_repr_never_shows_secrets() -> None:
         pytest.param("[LoadBalancer]\nfloating-subnet = ~(\n", "invalid subnet regexp", id="bad-regex"),
         pytest.param("[LoadBalancer]\nenabled = false\n", "enabled = false: no load balancer", id="disabled"),
         pytest.param(
+            '[LoadBalancerClass "bare"]\nfloating-network-id = n\n',
+            '[LoadBalancerClass "bare"] sets none of floating-subnet-id',
+            id="class-without-floating-subnet",
+        ),
+        pytest.param(
             '[LoadBalancerClass "x"]\nfloating-subnet-tags = "&!a"\n',
             '[LoadBalancerClass "x"]',
             id="class-bad-tags",

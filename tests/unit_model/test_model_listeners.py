@@ -88,6 +88,14 @@ def test_source_ranges_before_2_12_warn_once() -> None:
     assert "shop/web" in got.notices[0].message
 
 
+def test_ovn_with_managed_security_groups_applies_ranges_there_without_a_warning() -> None:
+    svc = service(loadBalancerSourceRanges=["10.1.0.0/16"])
+    ovn = Features(version=(2, 20), provider="ovn")
+    assert [n.reason for n in build(svc, features=ovn).notices] == [Reason.SOURCE_RANGES_IGNORED]
+    got = build(svc, conf="manage-security-groups = true\n", features=ovn)
+    assert got.listeners[0].allowed_cidrs == () and got.notices == ()
+
+
 def test_allow_all_before_2_12_is_silent() -> None:
     assert build(features=Features(version=(2, 11))).notices == ()
 
