@@ -40,7 +40,13 @@ def release(gateway: Gateway, fip: OsFloatingIP, keep: bool, who: str) -> None:
     """Delete a floating IP we created (unless kept); detach one we did not create."""
     if naming.is_our_fip(fip.description) and not keep:
         log.info("%s: delete floating IP %s", who, fip.address)
-        gateway.delete_floating_ip(fip.id)
+        try:
+            gateway.delete_floating_ip(fip.id)
+        except ReconcileError as exc:  # OCCM's wording, Neutron's reason kept
+            raise type(exc)(
+                f"failed to delete floating IP {fip.address} for loadbalancer VIP port {fip.port_id}: "
+                f"{exc.message}"
+            ) from exc
     elif fip.port_id:
         log.info("%s: detach floating IP %s", who, fip.address)
         gateway.attach_floating_ip(fip.id, None)

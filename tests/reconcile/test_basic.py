@@ -180,3 +180,22 @@ def test_delete_without_cascade_removes_every_child_first(reconcile_env):
     counts = env.sim.control.counts()
     assert counts.get("DELETE /load-balancer/v2.0/lbaas/loadbalancers/{id}") == 1, counts
     assert outcome.errors == [], outcome
+
+
+def test_floating_ip_delete_failure_names_the_address_and_port(reconcile_env):
+    env = reconcile_env()
+    env.add_node("a", "10.0.0.96")
+    env.create_service("fipfail", [{"name": "http", "port": 80, "protocol": "TCP"}])
+    env.drive("fipfail")
+    address = env.service("fipfail").status.load_balancer.ingress[0].ip
+    (fip,) = [f for f in env.fips() if f["floating_ip_address"] == address]
+    env.sim.control.fail_next("DELETE /networking/v2.0/floatingips/{id}", 403, message="policy says no")
+
+    env.delete_service("fipfail")
+    error = env.drive_error("fipfail")
+
+    assert error.message.startswith(
+        f"failed to delete floating IP {address} for loadbalancer VIP port {fip['port_id']}: "
+    ), error.message
+    assert "policy says no" in error.message
+    assert any(r == "DeleteLoadBalancerFailed" for r in env.reasons("fipfail"))
