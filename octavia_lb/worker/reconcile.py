@@ -236,9 +236,8 @@ class _Run:
     def _security_group(self, want: DesiredService, lb: OsLoadBalancer) -> None:
         groups = SecurityGroups(self.gateway, self.service, self.cluster)
         if self.config.load_balancer.manage_security_groups:
-            groups.ensure(
-                want, self._nodes, self.service, lb.vip_subnet_id, self.gateway.provider, self._source_ranges
-            )
+            place = SecurityGroups.Place(lb.vip_subnet_id, self.gateway.provider, self._source_ranges)
+            groups.ensure(want, self._nodes, place)
         else:  # as OCCM: switching the option off removes what it made (one lookup when there is none)
             groups.delete()
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,61 +111,56 @@ def member_ports(ports: Sequence[OsPort], address: str, subnet_id: str | None) -
     ]
 
 
+@contextmanager
+def _explained(prefix: str) -> Iterator[None]:
+    """Re-raise a failed call with `prefix` in front of its message (and its kind kept, for the retry)."""
+    try:
+        yield
+    except ReconcileError as exc:
+        raise type(exc)(f"{prefix}: {exc.message}") from exc
+
+
 class SecurityGroups:
     """Neutron calls for one Service's security group."""
 
     def __init__(self, gateway: Gateway, service: Mapping[str, Any], cluster: str) -> None:
         meta = service["metadata"]
         self.gateway = gateway
+        self.service = service
         self.key = f"{meta['namespace']}/{meta['name']}"
         self.name = naming.security_group_name(meta.get("uid", ""), meta["namespace"], meta["name"])
         self.description = naming.security_group_description(cluster, meta["namespace"], meta["name"])
 
-    def ensure(
-        self,
-        want: DesiredService,
-        nodes: Sequence[NodeView],
-        service: Mapping[str, Any],
-        vip_subnet_id: str,
-        provider: str,
-        source_ranges: Sequence[str],
-    ) -> None:
-        try:
-            self._ensure(want, nodes, service, vip_subnet_id, provider, source_ranges)
-        except ReconcileError as exc:
-            raise type(exc)(
-                f"failed when reconciling security groups for LB service {self.key}: {exc.message}"
-            ) from exc
+    @dataclass(frozen=True)
+    class Place:
+        """The load balancer's VIP subnet and provider, and the Service's source ranges."""
 
-    def _ensure(
-        self,
-        want: DesiredService,
-        nodes: Sequence[NodeView],
-        service: Mapping[str, Any],
-        vip_subnet_id: str,
-        provider: str,
-        source_ranges: Sequence[str],
-    ) -> None:
-        members = [m for listener in want.listeners for m in listener.pool.members]
-        subnet_id = next((m.subnet_id for m in members if m.subnet_id), None) or vip_subnet_id
-        cidr = self.gateway.subnet_cidr(subnet_id) if subnet_id else None
-        if cidr is None:
-            raise PermanentError(f"cannot find the member subnet {subnet_id!r} to open the NodePorts from")
-        spec = service.get("spec") or {}
-        node_ports = [
-            (p.get("protocol") or "TCP", int(p.get("nodePort") or 0)) for p in spec.get("ports") or ()
-        ]
-        health_port = next((m.monitor_port for m in members if m.monitor_port), 0) or 0
-        sources = list(source_ranges) if provider == OVN and source_ranges else [cidr]
-        group = self.gateway.find_security_group(self.name) or self._create()
-        create, delete = rule_changes(wanted_rules(node_ports, health_port, sources), group.rules)
-        for rule in create:
-            self.gateway.create_security_group_rule(rule.body(group.id))
-        for rule_id in delete:
-            self.gateway.delete_security_group_rule(rule_id)
-        addresses = {m.address for m in members}
-        holders = [(n, a) for n in nodes for _, a in n.addresses if a in addresses]  # serial names differ
-        self._attach(group.id, holders, subnet_id)
+        vip_subnet_id: str
+        provider: str
+        source_ranges: Sequence[str]
+
+    def ensure(self, want: DesiredService, nodes: Sequence[NodeView], place: Place) -> None:
+        with _explained(f"failed when reconciling security groups for LB service {self.key}"):
+            members = [m for listener in want.listeners for m in listener.pool.members]
+            subnet_id = next((m.subnet_id for m in members if m.subnet_id), None) or place.vip_subnet_id
+            cidr = self.gateway.subnet_cidr(subnet_id) if subnet_id else None
+            if cidr is None:
+                raise PermanentError(
+                    f"cannot find the member subnet {subnet_id!r} to open the NodePorts from"
+                )
+            ports = (self.service.get("spec") or {}).get("ports") or ()
+            node_ports = [(p.get("protocol") or "TCP", int(p.get("nodePort") or 0)) for p in ports]
+            health_port = next((m.monitor_port for m in members if m.monitor_port), 0) or 0
+            sources = list(place.source_ranges) if place.provider == OVN and place.source_ranges else [cidr]
+            group = self.gateway.find_security_group(self.name) or self._create()
+            create, delete = rule_changes(wanted_rules(node_ports, health_port, sources), group.rules)
+            for rule in create:
+                self.gateway.create_security_group_rule(rule.body(group.id))
+            for rule_id in delete:
+                self.gateway.delete_security_group_rule(rule_id)
+            addresses = {m.address for m in members}
+            holders = [(n, a) for n in nodes for _, a in n.addresses if a in addresses]  # serial names differ
+            self._attach(group.id, holders, subnet_id)
 
     def _create(self) -> OsSecurityGroup:
         log.info("%s: create security group %s", self.key, self.name)
@@ -188,7 +184,7 @@ class SecurityGroups:
 
     def delete(self) -> None:
         """Off every port, then gone; nothing to do when it does not exist."""
-        try:
+        with _explained(f"failed to delete security group {self.name}"):
             group = self.gateway.find_security_group(self.name)
             if group is None:
                 return
@@ -196,5 +192,3 @@ class SecurityGroups:
                 self._detach(port, group.id)
             log.info("%s: delete security group %s", self.key, self.name)
             self.gateway.delete_security_group(group.id)
-        except ReconcileError as exc:
-            raise type(exc)(f"failed to delete security group {self.name}: {exc.message}") from exc
