@@ -1,7 +1,8 @@
-"""cloud.conf `manage-security-groups = true` end to end (occm-semantics §5.7): the real reconcile,
-kube-apiserver, Redis and the simulator's Neutron. The group `lb-sg-<uid>-<ns>-<name>` holds exactly one
-ingress rule per NodePort (and the health-check NodePort) from the member subnet, sits on the member
-nodes' ports, follows port and node changes, and goes with the Service."""
+"""Node ports in Neutron, through the real reconcile, kube-apiserver, Redis and the simulator's Neutron:
+VIP subnet autodetection from the first node's port, and cloud.conf `manage-security-groups = true`
+(occm-semantics §5.7): the group `lb-sg-<uid>-<ns>-<name>` holds exactly one ingress rule per NodePort (and
+the health-check NodePort) from the member subnet, sits on the member nodes' ports, follows port and node
+changes, and goes with the Service."""
 
 from __future__ import annotations
 
@@ -144,3 +145,24 @@ def test_without_the_option_no_security_group_is_touched(reconcile_env):
     assert env.service("plain").status.load_balancer.ingress
     assert _group(env, "plain") is None
     assert _groups_of(env, port) == port["security_groups"]
+
+
+def test_vip_subnet_is_autodetected_from_the_first_nodes_port(reconcile_env):
+    """No subnet-id anywhere: OCCM's autodetection reads the first node's Neutron port (device_id = the
+    server of its providerID, fixed IP = its InternalIP) and puts the VIP on that port's subnet."""
+    env = reconcile_env(subnet_id="")
+    _add_node_with_port(env, "a")
+    env.create_service("autovip", [{"name": "http", "port": 80, "protocol": "TCP"}])
+    env.drive("autovip")
+    lb_id = env.service("autovip").metadata.annotations["loadbalancer.openstack.org/load-balancer-id"]
+    (lb,) = [lb for lb in env.lbs() if lb["id"] == lb_id]
+    assert lb["vip_subnet_id"] == env.ids.private_subnet
+
+
+def test_vip_subnet_autodetection_without_a_node_port_is_a_clear_error(reconcile_env):
+    env = reconcile_env(subnet_id="")
+    env.add_node("a", "10.0.0.97")  # no Neutron port holds this address
+    env.create_service("noport", [{"name": "http", "port": 80, "protocol": "TCP"}])
+    error = env.drive_error("noport")
+    assert f"failed to get subnet to create load balancer for service {env.namespace}/noport" in error.message
+    assert "set subnet-id in cloud.conf" in error.message
