@@ -1,4 +1,4 @@
-"""The simulator's ASGI application: one port, three OpenStack services and the `/_sim/` control API.
+"""The simulator's ASGI application: one port, four OpenStack services and the `/_sim/` control API.
 
 A bare ASGI callable keeps the per-request overhead small: it runs due clock events, matches the route,
 counts it, applies injected latency and faults, authenticates the token, calls the handler and renders
@@ -26,6 +26,7 @@ _PREFIXES = (
     ("/identity", Service.IDENTITY),
     ("/networking", Service.NETWORK),
     ("/load-balancer", Service.LOAD_BALANCER),
+    ("/key-manager", Service.KEY_MANAGER),
     ("/_sim", Service.CONTROL),
 )
 
@@ -106,7 +107,7 @@ class Simulator:
             scope["path"].removesuffix(".json"),
             params,
             parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True),
-            _json(raw),
+            _json(raw, service),
             _base_url(scope, headers),
             route.service,
             headers=headers,
@@ -118,12 +119,14 @@ class Simulator:
         return route.handler(call)
 
 
-def _json(raw: bytes) -> Any:
+def _json(raw: bytes, service: Service) -> Any:
     if not raw:
         return None
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
+        if service is Service.KEY_MANAGER:
+            raise ApiError(400, "Malformed JSON") from None  # Barbican's words, no parser detail
         raise ApiError(400, f"Malformed JSON in request body: {exc}") from None
 
 
@@ -149,9 +152,15 @@ async def _read_body(receive: Any) -> bytes:
 
 
 async def _send(send: Any, reply: Reply) -> None:
-    payload = b"" if reply.body is None or reply.status == 204 else orjson.dumps(reply.body)
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    headers += [(k.lower().encode(), v.encode()) for k, v in reply.headers.items()]
+    """JSON, or `bytes` sent as they are (a Barbican secret payload, with its own Content-Type)."""
+    if reply.body is None or reply.status == 204:
+        payload = b""
+    else:
+        payload = reply.body if isinstance(reply.body, bytes) else orjson.dumps(reply.body)
+    extra = {k.lower(): v for k, v in reply.headers.items()}
+    content_type = extra.pop("content-type", "application/json")
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(payload)).encode())]
+    headers += [(k.encode(), v.encode()) for k, v in extra.items()]
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 

@@ -1,7 +1,8 @@
 """Errors the simulated APIs answer with, and how each service spells them.
 
 Handlers raise `ApiError`; the HTTP layer renders it in the format of the service that was called:
-Octavia (`faultcode/faultstring/debuginfo`), Neutron (`NeutronError`) or Keystone (`error`).
+Octavia (`faultcode/faultstring/debuginfo`), Neutron (`NeutronError`), Keystone (`error`) or Barbican
+(`code/title/description`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ _TITLES = {
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    406: "Not Acceptable",
     409: "Conflict",
     413: "Request Entity Too Large",
+    415: "Unsupported Media Type",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
@@ -40,6 +43,7 @@ class Service(Enum):
     IDENTITY = "identity"
     NETWORK = "network"
     LOAD_BALANCER = "load-balancer"
+    KEY_MANAGER = "key-manager"
     CONTROL = "control"
 
 
@@ -67,6 +71,8 @@ def render(service: Service, error: ApiError) -> dict[str, Any]:
     if service is Service.LOAD_BALANCER:
         fault = "Client" if error.status < 500 else "Server"
         return {"faultcode": fault, "faultstring": error.message, "debuginfo": None}
+    if service is Service.KEY_MANAGER:
+        return {"code": error.status, "title": title(error.status), "description": error.message}
     return {"error": error.message, "status": error.status}
 
 

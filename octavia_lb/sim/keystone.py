@@ -20,6 +20,7 @@ SERVICES = (
     ("identity", "keystone", "identity"),
     ("load-balancer", "octavia", "load-balancer"),
     ("network", "neutron", "networking"),
+    ("key-manager", "barbican", "key-manager"),  # last, so the older entries keep their ids
 )
 
 

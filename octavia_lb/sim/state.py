@@ -1,4 +1,4 @@
-"""One simulated cloud: configuration, clock, random source, faults, the three stores and their routes.
+"""One simulated cloud: configuration, clock, random source, faults, the four stores and their routes.
 
 `Cloud.build()` makes a fresh, seeded cloud; a reset replaces the whole `Cloud`, so no state can leak
 between tests through a forgotten field.
@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from octavia_lb.sim import keystone, neutron_routes, octavia_routes
+from octavia_lb.sim import barbican, keystone, neutron_routes, octavia_routes
+from octavia_lb.sim.barbican import Barbican
 from octavia_lb.sim.clock import Clock, Scheduler
 from octavia_lb.sim.faults import Faults
 from octavia_lb.sim.http import Call, Router
@@ -60,6 +61,7 @@ class Cloud:
     octavia: Octavia
     router: Router
     seeder: Seeder
+    barbican: Barbican
     counts: Counter[str] = field(default_factory=Counter)
     internal_errors: list[str] = field(default_factory=list)
 
@@ -72,12 +74,14 @@ class Cloud:
         net = Neutron(clock)
         octavia = Octavia(clock, scheduler, timing, rng, faults, config.max_api_version)
         ids = _id_source(config.random_seed)
-        net.new_id = octavia.new_id = ids
+        key_manager = Barbican(clock)
+        net.new_id = octavia.new_id = key_manager.new_id = ids
         l3 = L3(net, scheduler, lambda: octavia.timing.draw(Operation.FIP_ACTIVE, rng))
         router = Router()
         keystone.add_routes(router, identity, root_of)
         neutron_routes.add_routes(router, net, l3, root_of)
         octavia_api = octavia_routes.add_routes(router, octavia, net, root_of)
+        barbican.add_routes(router, key_manager, root_of)
         cloud = cls(
             config,
             clock,
@@ -91,6 +95,7 @@ class Cloud:
             octavia,
             router,
             Seeder(identity, net, l3, octavia, octavia_api.lbs),
+            key_manager,
         )
         cloud.seeder.apply(config.seed if config.seed is not None else DEFAULT_SEED)
         return cloud

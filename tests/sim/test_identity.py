@@ -16,7 +16,7 @@ def test_password_login_gives_project_scoped_token_and_catalog(sim):
     assert access.project_name == "admin"
     assert set(access.role_names) >= {"admin", "member"}
     types = {entry["type"] for entry in access.service_catalog.catalog}
-    assert types == {"identity", "load-balancer", "network"}
+    assert types == {"identity", "key-manager", "load-balancer", "network"}
     assert conn.has_service("load-balancer") and conn.has_service("network")
     assert (
         conn.session.get_endpoint(service_type="load-balancer", interface="public")
