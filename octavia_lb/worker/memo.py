@@ -92,8 +92,11 @@ def save_after(client: Any, prefix: str, os_state: Observed, step: Step) -> None
         data["listeners"] = [_listener_to(s.listener) for s in os_state.listeners]
         data["pool_list"] = [_pool_to(s.pool) for s in states]
     else:
-        for pool_id in [p for p in pools if p in _strings(step.args)]:
-            del pools[pool_id]  # changed by the step in ways not modelled here: read it again
+        touched = set(_strings(step.args))
+        for pool_id, entry in list(pools.items()):
+            monitor_id = (entry.get("monitor") or {}).get("id")
+            if pool_id in touched or monitor_id in touched:
+                del pools[pool_id]  # changed by the step (pool or its monitor): read it again
     client.set(_key(prefix, os_state.lb.id), json.dumps(data), ex=TTL_SECONDS)
 
 

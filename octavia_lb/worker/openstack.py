@@ -53,6 +53,12 @@ CALL_SECONDS = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 LBAAS = "/lbaas"
+_SDK_TAG_FILTERS = {
+    "tags": "tags",
+    "tags-any": "any_tags",
+    "not-tags": "not_tags",
+    "not-tags-any": "not_any_tags",
+}
 T = TypeVar("T")
 
 
@@ -287,7 +293,8 @@ class Gateway:
 
     def subnets(self, network_id: str, tag_filter: dict[str, str]) -> list[tuple[str, str]]:
         """(id, name) of the subnets of a network that pass a Neutron tag filter, in Neutron's order."""
-        query = {"network_id": network_id, **{k.replace("-", "_"): v for k, v in tag_filter.items()}}
+        # openstacksdk names the tag filters its own way and silently drops names it does not know
+        query = {"network_id": network_id, **{_SDK_TAG_FILTERS[k]: v for k, v in tag_filter.items()}}
         return self._neutron(
             "list_subnets", lambda: [(s.id, s.name or "") for s in self.conn.network.subnets(**query)]
         )
@@ -323,6 +330,20 @@ class Gateway:
             "get_subnet", lambda: self.conn.network.find_subnet(subnet_id, ignore_missing=True)
         )
         return str(subnet.cidr) if subnet is not None else None
+
+    # ---- Barbican (TLS container references) ----------------------------------------------------
+    def has_key_manager(self) -> bool:
+        with self._call("get_key_manager_endpoint"):
+            try:
+                return bool(self.conn.endpoint_for("key-manager"))
+            except os_exc.SDKException:  # no such service in the catalog
+                return False
+
+    def key_manager_get(self, collection: str, ident: str) -> None:
+        """GET /v1/<collection>/<id> (metadata only); raises for a missing one."""
+        with self._call(f"get_{collection.removesuffix('s')}"):
+            response = self.conn.key_manager.get(f"/{collection}/{_q(ident)}", raise_exc=False)
+            os_exc.raise_from_response(response)
 
     # ---- security groups (cloud.conf manage-security-groups) ------------------------------------
     def find_security_group(self, name: str) -> OsSecurityGroup | None:

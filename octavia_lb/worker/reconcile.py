@@ -48,6 +48,7 @@ from octavia_lb.worker.plan import (
 )
 from octavia_lb.worker.security_groups import SecurityGroups
 from octavia_lb.worker.status import LB_ADDRESS, LB_ID, EventReason, KubeWriter, ready_condition
+from octavia_lb.worker.tls_refs import check_tls_ref
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,9 @@ class _Run:
         with self._reporting("failed to ensure load balancer"):
             _, options = service_options(self.service, self.config)
             self.kube.add_finalizer(self.service, FINALIZER)
+            ref = options.default_tls_container_ref
+            if ref and self.config.load_balancer.container_store == "barbican":
+                check_tls_ref(self.gateway, ref, self.key)
             nodes = eligible_nodes(self.context.kube)
             self._nodes, self._source_ranges = nodes, options.source_ranges
             lb = self._find(options.load_balancer_id, options.load_balancer_address)
