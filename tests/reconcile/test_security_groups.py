@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from octavia_lb.common.naming import security_group_name
+from tests.reconcile.conftest import SELECTOR_LABEL
 
 MONITORED = {"loadbalancer.openstack.org/enable-health-monitor": "true"}
 
@@ -151,7 +152,18 @@ def test_vip_subnet_is_autodetected_from_the_first_nodes_port(reconcile_env):
     """No subnet-id anywhere: OCCM's autodetection reads the first node's Neutron port (device_id = the
     server of its providerID, fixed IP = its InternalIP) and puts the VIP on that port's subnet."""
     env = reconcile_env(subnet_id="")
-    _add_node_with_port(env, "a")
+    # OCCM reads the first of all eligible Nodes by name (before any node-selector); the test cluster is
+    # shared, so this Node's name sorts before every other test's
+    server = str(uuid.uuid4())
+    port = _node_port(env, server)
+    first = f"000-{env.run}"
+    env.cluster.create_node(
+        first,
+        port["fixed_ips"][0]["ip_address"],
+        labels={SELECTOR_LABEL: env.run},
+        provider_id=f"openstack:///{server}",
+    )
+    env.nodes.append(first)  # deleted at teardown
     env.create_service("autovip", [{"name": "http", "port": 80, "protocol": "TCP"}])
     env.drive("autovip")
     lb_id = env.service("autovip").metadata.annotations["loadbalancer.openstack.org/load-balancer-id"]
