@@ -27,6 +27,7 @@ from octavia_lb.worker.errors import PermanentError, Requeue, TemporaryError
 from octavia_lb.worker.reconcile import reconcile_service
 from octavia_lb.worker.settings import Settings
 from octavia_lb.worker.tasks import WorkerContext
+from tests.fixtures.cluster import drop_services
 from tests.fixtures.simulator import OpenStackSim
 
 SELECTOR_LABEL = "octavia-lb.test/run"
@@ -205,7 +206,7 @@ def env_factory(
     try:
         yield make
     finally:
-        _drop_services(core, namespace)
+        drop_services(core, namespace)
         for env in made:
             for node in env.nodes:
                 try:
@@ -221,23 +222,9 @@ def purge_finished_namespaces(core: client.CoreV1Api) -> int:
     purged = 0
     for ns in core.list_namespace().items:
         if ns.metadata.deletion_timestamp is not None or ns.status.phase == "Terminating":
-            _drop_services(core, ns.metadata.name)
+            drop_services(core, ns.metadata.name)
             purged += 1
     return purged
-
-
-def _drop_services(core: client.CoreV1Api, namespace: str) -> None:
-    """Delete this test's Services for good, so that later tests' dispatchers do not pick them up."""
-    for svc in core.list_namespaced_service(namespace).items:
-        try:
-            if svc.metadata.finalizers:
-                core.patch_namespaced_service(
-                    svc.metadata.name, namespace, [{"op": "remove", "path": "/metadata/finalizers"}]
-                )
-            core.delete_namespaced_service(svc.metadata.name, namespace, _preload_content=False)
-        except ApiException as exc:
-            if exc.status != 404:  # a worker may finish the deletion between the list and these calls
-                raise
 
 
 @pytest.fixture
