@@ -286,10 +286,17 @@ class Gateway:
 
     def subnet_network(self, subnet_id: str) -> str | None:
         """The network of a subnet, or None when it does not exist."""
-        subnet = self._neutron(
+        subnet = self._subnet(subnet_id)
+        return subnet.network_id if subnet is not None else None
+
+    def subnet_cidr(self, subnet_id: str) -> str | None:
+        subnet = self._subnet(subnet_id)
+        return str(subnet.cidr) if subnet is not None else None
+
+    def _subnet(self, subnet_id: str) -> Any:
+        return self._neutron(
             "get_subnet", lambda: self.conn.network.find_subnet(subnet_id, ignore_missing=True)
         )
-        return subnet.network_id if subnet is not None else None
 
     def subnets(self, network_id: str, tag_filter: dict[str, str]) -> list[tuple[str, str]]:
         """(id, name) of the subnets of a network that pass a Neutron tag filter, in Neutron's order."""
@@ -315,21 +322,11 @@ class Gateway:
 
     def subnet_of_address(self, device_id: str, address: str) -> str:
         """The subnet of a server's port holding `address` (VIP subnet autodetection from the first node)."""
-
-        def pick() -> str:
-            for port in self.conn.network.ports(device_id=device_id):
-                for fixed in port.fixed_ips or ():
-                    if fixed.get("ip_address") == address:
-                        return str(fixed["subnet_id"])
-            return ""
-
-        return self._neutron("list_ports", pick)
-
-    def subnet_cidr(self, subnet_id: str) -> str | None:
-        subnet = self._neutron(
-            "get_subnet", lambda: self.conn.network.find_subnet(subnet_id, ignore_missing=True)
-        )
-        return str(subnet.cidr) if subnet is not None else None
+        for port in self.ports(device_id=device_id):
+            for subnet, ip in port.addresses:
+                if ip == address:
+                    return subnet
+        return ""
 
     # ---- Barbican (TLS container references) ----------------------------------------------------
     def has_key_manager(self) -> bool:

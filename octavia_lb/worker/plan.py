@@ -392,10 +392,11 @@ def deletes_load_balancer(lb_name: str, lb: OsLoadBalancer, legacy_name: str = "
 def next_teardown_step(os_state: Observed) -> Step | None:
     """`cascade-delete = false`: the whole load balancer goes, so every child goes first, whoever made it
     (Octavia refuses a plain delete while any is left): pools, then listeners, then pools without one."""
-    for state in os_state.listeners:
-        return _delete_listener(state)
-    for orphan in os_state.orphan_pools:
-        return Step("delete_pool", (orphan.pool.id,), f"delete pool {orphan.pool.name}")
+    if os_state.listeners:
+        return _delete_listener(os_state.listeners[0])
+    if os_state.orphan_pools:
+        orphan = os_state.orphan_pools[0].pool
+        return Step("delete_pool", (orphan.id,), f"delete pool {orphan.name}")
     return None
 
 
