@@ -4,9 +4,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint run down status faults faults-full bench clean
+.PHONY: venv machine-run machine-test test lint run down status faults faults-full bench clean
 
 venv: $(STAMP)
+
+# Debian packages and the cached kube-apiserver (built once); quick and silent about apt when all is present.
+machine-run:
+	$(PYTHON) -m octavia_lb.controlplane.machine run
+
+machine-test:
+	$(PYTHON) -m octavia_lb.controlplane.machine test
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,10 +24,10 @@ $(STAMP): pyproject.toml
 lint: venv
 	$(PY) -m ruff check octavia_lb tests bench
 
-test: venv lint
+test: machine-test venv lint
 	$(PY) -m pytest
 
-run: venv
+run: machine-run venv
 	$(PY) -m octavia_lb.localrun
 
 down: venv

@@ -65,7 +65,8 @@ def start_redis(
     timeout: float = 10.0,
 ) -> RedisServer:
     """Starts redis-server on a free loopback port with its log in `directory` and waits for PING."""
-    directory = Path(directory)
+    # absolute: redis-server runs with cwd=directory, so a relative --dir would resolve twice
+    directory = Path(directory).resolve()
     directory.mkdir(parents=True, exist_ok=True)
     last: ProcessError | None = None
     for _ in range(START_ATTEMPTS):

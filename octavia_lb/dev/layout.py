@@ -40,9 +40,16 @@ PART_ORDER = ("redis", "etcd", "kube-apiserver", "openstack-sim", "webhook", "di
 
 @dataclass(frozen=True)
 class StateDir:
-    """Paths inside the state folder (default `.dev/`)."""
+    """Paths inside the state folder (default `.dev/`), always absolute.
+
+    The parts are started with other working directories (redis-server runs inside the folder), so a relative
+    path such as the default `.dev` would point somewhere else for them.
+    """
 
     root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root).expanduser().resolve())
 
     @property
     def pids(self) -> PidRegistry:
