@@ -30,7 +30,7 @@ from kubernetes.client.exceptions import ApiException
 
 from octavia_lb.common import rules
 from octavia_lb.common.values import ValueProblem, parse_node_selector
-from octavia_lb.worker import metrics, queueing
+from octavia_lb.worker import metrics, queueing, resync
 from octavia_lb.worker.leader import LeaderElector, LeaseConfig
 from octavia_lb.worker.nodes import TO_BE_DELETED_TAINT, excluded_by_label
 from octavia_lb.worker.settings import Settings, SettingsError, from_env_and_args, redacted_redis_url
@@ -278,11 +278,15 @@ class Dispatcher:
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._nodes_synced = False
+        self._listed = False  # a term's first list enqueues every Service; later re-lists only changes
+        self._changed: set[Key] = set()  # enqueued by events since the last resync
+        self._drift = resync.DriftCheck(settings, api) if settings.cloud_config else None
 
     def start(self) -> None:
         if self._threads:
             return
         self._stop = threading.Event()  # one per term as leader
+        self._listed = False
         self._threads = [
             threading.Thread(target=w.run, args=(self._stop,), name=f"watch-{w.resource}", daemon=True)
             for w in self._watchers
@@ -305,7 +309,11 @@ class Dispatcher:
 
     # -- enqueueing --
 
-    def _enqueue(self, key: Key, reason: str) -> None:
+    def _enqueue(self, key: Key, reason: str, changed: bool = False) -> None:
+        """`changed`: the Service itself changed, so the next resync enqueues it again (a lost message)."""
+        if changed:
+            with self._lock:
+                self._changed.add(key)
         try:
             published = queueing.enqueue_reconcile(self._app, self._redis, key[0], key[1], reason=reason)
         except Exception as exc:  # Redis down: the resync after it comes back repairs this
@@ -317,24 +325,31 @@ class Dispatcher:
     def _resync_loop(self) -> None:
         while not self._stop.wait(self._settings.resync_period):
             with self._lock:
-                keys = [k for k, s in self._services.items() if tracked(s)]
-            for key in keys:
+                services = {k: s for k, s in self._services.items() if tracked(s)}
+                changed, self._changed = self._changed, set()
+            # only the Services that differ from what they want (resync.py), or all without cloud.conf
+            chosen = resync.choose(self._drift, services, changed)
+            for key in chosen:
                 self._enqueue(key, "resync")
             metrics.RESYNCS.inc()
-            log.info("resync: %d services", len(keys))
+            log.info("resync: %d services, %d enqueued", len(services), len(chosen))
 
     # -- Services --
 
     def _services_listed(self, items: list[dict[str, Any]]) -> None:
         fresh = {_key(s): s for s in items}
         with self._lock:
-            gone = [k for k, s in self._services.items() if k not in fresh and tracked(s)]
+            old = self._services
+            gone = [k for k, s in old.items() if k not in fresh and tracked(s)]
             self._services = fresh
+            first, self._listed = not self._listed, True
         for key in gone:  # deleted while we were not watching
             self._enqueue(key, "deleted")
         for key, service in fresh.items():
-            if tracked(service):
-                self._enqueue(key, "listed")
+            # a re-list (after 410 Gone) enqueues only what changed; the resync compares the rest
+            before = old.get(key)
+            if tracked(service) and (first or before is None or relevant_change(before, service)):
+                self._enqueue(key, "listed", changed=not first)
 
     def _service_event(self, kind: str, service: dict[str, Any]) -> None:
         key = _key(service)
@@ -344,13 +359,13 @@ class Dispatcher:
                 self._services[key] = service
         was = old is not None and tracked(old)
         if kind == "ADDED" and tracked(service):
-            self._enqueue(key, "added")
+            self._enqueue(key, "added", changed=True)
         elif (
             kind == "MODIFIED"
             and (tracked(service) or was)
             and (old is None or relevant_change(old, service))
         ):
-            self._enqueue(key, "updated")
+            self._enqueue(key, "updated", changed=True)
         elif kind == "DELETED" and (tracked(service) or was):
             self._enqueue(key, "deleted")
 

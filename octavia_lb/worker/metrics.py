@@ -36,6 +36,27 @@ LEADER = Gauge(
 WATCH_EVENTS = Counter("octavia_lb_watch_events_total", "Watch events received", ["resource", "type"])
 RELISTS = Counter("octavia_lb_watch_lists_total", "Complete lists (first list and re-lists)", ["resource"])
 RESYNCS = Counter("octavia_lb_resyncs_total", "Periodic full resyncs done")
+DRIFT = Counter(
+    "octavia_lb_resync_drift_total",
+    "Services a resync found differing from what they want (so enqueued), by cause",
+    ["cause"],
+)
+RESYNC_CHECKED = Gauge(
+    "octavia_lb_resync_services", "Tracked Services the last resync compared", multiprocess_mode="livemax"
+)
+RESYNC_ENQUEUED = Gauge(
+    "octavia_lb_resync_enqueued", "Services the last resync enqueued", multiprocess_mode="livemax"
+)
+RESYNC_REQUESTS = Gauge(
+    "octavia_lb_resync_openstack_requests",
+    "OpenStack requests the last resync made (bulk lists and member reads)",
+    multiprocess_mode="livemax",
+)
+RESYNC_SECONDS = Histogram(
+    "octavia_lb_resync_duration_seconds",
+    "Wall time of one resync's drift check",
+    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+)
 
 
 class QueueCollector(Collector):
@@ -56,6 +77,19 @@ class QueueCollector(Collector):
             return
         yield GaugeMetricFamily("octavia_lb_queue_depth", "Messages waiting in the queue", value=depth)
         yield GaugeMetricFamily("octavia_lb_queue_unacked", "Delivered, not yet acked", value=unacked)
+        try:
+            used = queueing.queue_memory(self._client, self._queue)
+        except redis.RedisError as exc:  # MEMORY USAGE may be disabled (renamed commands)
+            log.warning("queue memory unavailable: %s", exc)
+            return
+        yield GaugeMetricFamily(
+            "octavia_lb_queue_memory_bytes", "Redis memory of the waiting messages", value=used
+        )
+        yield GaugeMetricFamily(
+            "octavia_lb_queue_bytes_per_message",
+            "Redis memory per waiting message (one per waiting Service), 0 when the queue is empty",
+            value=used / depth if depth else 0.0,
+        )
 
 
 def serve(port: int, client: redis.Redis, queue: str, host: str = "127.0.0.1") -> int:

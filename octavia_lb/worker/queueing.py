@@ -83,6 +83,15 @@ def queue_depth(client: redis.Redis, queue: str) -> int:
         return sum(pipe.execute())
 
 
+def queue_memory(client: redis.Redis, queue: str) -> int:
+    """Bytes Redis uses for the waiting messages (the queue lists, exact: SAMPLES 0)."""
+    names = [queue, *(f"{queue}\x06\x16{priority}" for priority in range(1, 10))]
+    with client.pipeline(transaction=False) as pipe:
+        for key in names:
+            pipe.memory_usage(key, samples=0)
+        return sum(int(used or 0) for used in pipe.execute())
+
+
 def unacked_count(client: redis.Redis) -> int:
     """Messages delivered to workers and not yet acknowledged: running, or held for their countdown."""
     return int(client.hlen("unacked"))
