@@ -150,7 +150,7 @@ class Stack:
 
 
 @contextmanager
-def stack() -> Iterator[Stack]:
+def stack(apiserver_args: tuple[str, ...] = ()) -> Iterator[Stack]:
     with tempfile.TemporaryDirectory(prefix="bench-provision-") as tmp, ExitStack() as cleanup:
         work = Path(tmp)
         started: list[ManagedProcess] = []
@@ -158,7 +158,9 @@ def stack() -> Iterator[Stack]:
         redis = start_redis(work / "redis")
         cleanup.callback(redis.stop)
         announce("redis", redis.process.pid)
-        cluster = Cluster(work / "cluster", kube_apiserver=find_kube_apiserver())
+        cluster = Cluster(
+            work / "cluster", kube_apiserver=find_kube_apiserver(), apiserver_args=apiserver_args
+        )
         cleanup.callback(cluster.stop)
         cluster.start()
         for proc in cluster.processes:

@@ -47,6 +47,7 @@ from octavia_lb.common.rules import FINALIZER  # noqa: E402
 from octavia_lb.controlplane.processes import free_port  # noqa: E402
 from octavia_lb.sim.client import SimControl  # noqa: E402
 from octavia_lb.sim.server import cloud_conf_global  # noqa: E402
+from octavia_lb.worker.bulk import MemberCache, take_snapshot  # noqa: E402
 from octavia_lb.worker.errors import Requeue  # noqa: E402
 from octavia_lb.worker.features import discover  # noqa: E402
 from octavia_lb.worker.floating import ensure_floating_ip  # noqa: E402
@@ -64,6 +65,8 @@ SIZES = (100, 1000, 5000)
 SAMPLE = 200
 THREADS = 8
 CLUSTER = "bench"
+# every LoadBalancer Service takes a NodePort; the default range (30000-32767) holds 2,768
+NODE_PORTS = ("--service-node-port-range=10000-60000",)
 
 
 def target(n: int) -> float:
@@ -84,6 +87,7 @@ class Figures:
     drift_found: list[str]
     routes: dict[str, int]
     setup_seconds: float
+    snapshot_seconds: float  # the lists alone (simulator answering + parsing), the rest is comparing
 
     @property
     def baseline(self) -> float:
@@ -268,6 +272,9 @@ def measure(stk: Stack, n: int, sample: int) -> Figures:
         chosen = check.choose(services, set())  # type: ignore[arg-type]
         settled_seconds = time.monotonic() - t0
         settled, routes = requests(control)
+        t0 = time.monotonic()
+        take_snapshot(check.gateway, MemberCache())
+        snapshot_seconds = time.monotonic() - t0
         if cold_chosen:
             print(f"  cold resync found {len(cold_chosen)} differing: {list(cold_chosen.items())[:3]}")
         # drift at N: two hand changes, found by the next resync
@@ -290,6 +297,7 @@ def measure(stk: Stack, n: int, sample: int) -> Figures:
         drift,
         dict(routes),
         setup,
+        snapshot_seconds,
     )
 
 
@@ -297,7 +305,7 @@ def print_figures(results: list[Figures]) -> None:
     print("\nOpenStack requests per resync, N settled Services (simulator counts, Keystone apart)")
     print(
         "| N | per-Service resync (baseline) | bulk, cold | bulk, settled | settled / baseline | "
-        "target 20 + N/500 | enqueued | settled s | drift found |"
+        "target 20 + N/500 | enqueued | settled s (lists s) | drift found |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for f in results:
@@ -306,7 +314,7 @@ def print_figures(results: list[Figures]) -> None:
             f"writes {f.sample_writes}) "
             f"| {f.cold} ({f.cold_seconds:.1f} s) | {f.settled} | {f.settled / f.baseline:.4f} "
             f"| {target(f.n):g}: {'met' if f.passed else 'MISSED'} | {f.settled_enqueued} "
-            f"| {f.settled_seconds:.2f} | {', '.join(f.drift_found)} |"
+            f"| {f.settled_seconds:.2f} ({f.snapshot_seconds:.2f}) | {', '.join(f.drift_found)} |"
         )
     for f in results:
         print(f"N = {f.n}: settled resync routes {f.routes}; setup {f.setup_seconds:.0f} s")
@@ -319,7 +327,7 @@ def main(argv: list[str] | None = None) -> list[Figures]:
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     results = []
-    with stack() as stk:
+    with stack(NODE_PORTS) as stk:
         for n in sizes:
             figures = measure(stk, n, args.sample)
             print(

@@ -59,6 +59,7 @@ class Cluster:
         kube_apiserver: Path | None = None,
         registry: PidRegistry | None = None,
         ready_timeout: float = 60.0,
+        apiserver_args: tuple[str, ...] = (),
     ) -> None:
         self._owns_directory = directory is None
         self.directory = (
@@ -67,6 +68,7 @@ class Cluster:
         self._binary = kube_apiserver
         self._registry = registry
         self._ready_timeout = ready_timeout
+        self._apiserver_args = apiserver_args  # e.g. a wider NodePort range for benchmarks
         self._etcd: ManagedProcess | None = None
         self._apiserver: ManagedProcess | None = None
         self._pki: ClusterPki | None = None
@@ -175,6 +177,7 @@ class Cluster:
             f"--service-cluster-ip-range={SERVICE_CIDR}",
             "--enable-priority-and-fairness=false",
             "--profiling=false",
+            *self._apiserver_args,
         ]
         self._apiserver = start_process(
             "kube-apiserver",

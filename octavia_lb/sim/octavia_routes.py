@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from octavia_lb.sim import octavia_admin
@@ -27,7 +28,7 @@ from octavia_lb.sim.octavia_schemas import (
     MEMBER,
     POOL,
 )
-from octavia_lb.sim.query import Dialect, list_view
+from octavia_lb.sim.query import RESERVED, Dialect, list_view, split_values
 from octavia_lb.sim.schema import Field, Wording, unwrap, validate
 from octavia_lb.sim.versions import version_document
 
@@ -101,6 +102,17 @@ class Kind:
         return items
 
 
+# Fields `render` derives (references to other objects); a filter or sort on one needs rendered items.
+_DERIVED = frozenset({"listeners", "pools", "loadbalancers", "members", "l7policies", "rules"})
+
+
+def _needs_rendering(call: Call) -> bool:
+    keys = {key for key, _ in call.query if key not in RESERVED}
+    keys |= {chunk.partition(":")[0] for chunk in split_values(call.query_values("sort"))}
+    keys |= set(call.query_values("sort_key"))
+    return bool(keys & _DERIVED)
+
+
 class OctaviaApi:
     def __init__(self, octavia: Octavia, neutron: Neutron) -> None:
         self.o = octavia
@@ -127,33 +139,53 @@ class OctaviaApi:
     def listing(self, kind: Kind) -> Callable[[Call], Reply]:
         def handler(call: Call) -> Reply:
             auth = call.require_auth()
-            items = self.o.visible(kind.store, auth)
             if kind.parent == "pool_id":
-                self.o.get("pools", call.params["pool_id"], auth)
-                items = [m for m in items if m["_pool"] == call.params["pool_id"]]
+                pool = self.o.get("pools", call.params["pool_id"], auth)
+                # through the load balancer's index: scanning every member of the cloud per call made a
+                # per-pool read cost O(all members)
+                items = [
+                    m
+                    for m in self._visible_children(pool["_lb"], "members", auth)
+                    if m["_pool"] == pool["id"]
+                ]
             elif kind.parent == "policy_id":
-                self.o.get("l7policies", call.params["policy_id"], auth)
-                items = [r for r in items if r["_policy"] == call.params["policy_id"]]
+                policy = self.o.get("l7policies", call.params["policy_id"], auth)
+                children = self._visible_children(policy["_lb"], "l7rules", auth)
+                items = [r for r in children if r["_policy"] == policy["id"]]
+            else:
+                items = self.o.visible(kind.store, auth)
             if kind.parent:
                 items = self._scoped_by_parent_filter(call, items)
             items = kind.apply_hidden_filters(call, items)
             handled = frozenset(name for name, _ in kind.hidden_filters)
             if kind.parent:
                 handled |= {"pool_id", "l7policy_id"}
-            shown = [render(self.o, kind.store, item) | {"_seq": item["_seq"]} for item in items]
+            if _needs_rendering(call):
+                items = [render(self.o, kind.store, item) | {"_seq": item["_seq"]} for item in items]
+                page_render = None
+            else:  # filters and sort keys on stored columns only: render just the page (5,000 items, 5 pages)
+                page_render = partial(render, self.o, kind.store)
             return Reply(
                 200,
                 list_view(
-                    shown,
+                    items,
                     call,
                     kind.plural,
                     self.dialect,
                     kind.filterable,
                     handled=handled,
+                    render=page_render,
                 ),
             )
 
         return handler
+
+    def _visible_children(self, lb_id: str, kind: str, auth: Auth) -> list[dict[str, Any]]:
+        return [
+            item
+            for item in self.o.children(lb_id, kind)
+            if auth.is_admin or item.get("project_id", auth.project_id) == auth.project_id
+        ]
 
     @staticmethod
     def _scoped_by_parent_filter(call: Call, items: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -188,13 +188,17 @@ def list_view(
     filterable: set[str],
     key_field: str = "id",
     handled: frozenset[str] = frozenset(),
+    render: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The whole listing answer `{key: [...], key_links: [...]}` for `call`'s query.
 
-    `handled` names query keys the caller already applied (they stay in the next links)."""
+    `handled` names query keys the caller already applied (they stay in the next links); `render`, when
+    given, turns each item of the page (only) into its answer shape."""
     chosen = filter_items(items, call, filterable, dialect, handled)
     ordered = sort_items(chosen, call, filterable | {"created_at", "updated_at", "id", key_field})
     page, links = paginate(ordered, call, dialect, key_field)
+    if render is not None:
+        page = [render(item) for item in page]
     answer: dict[str, Any] = {key: [select_fields(item, call) for item in page]}
     if dialect.links_always or call.query_values("limit") or links:
         answer[f"{key}_links"] = links
