@@ -3,8 +3,11 @@
 Level-triggered like a Kubernetes controller: it lists and watches Services and Nodes (listing again after
 410 Gone, reconnecting with backoff), enqueues a reconcile for every Service we manage or still hold our
 finalizer on, re-enqueues the Services whose member set a Node change can alter, and every resync period
-enqueues them all, so a lost message or a manual change in Octavia is repaired. De-duplication in
-`queueing` makes all of this cheap: at most one message per Service waits in the queue.
+compares every Service with the cloud in bulk (resync.py: a few paginated lists, not ~7 reads per Service)
+and enqueues those that differ or changed, so a lost message or a manual change in Octavia is repaired
+within one period; without a cloud.conf it enqueues them all. A term's first list enqueues every Service;
+a re-list after 410 Gone only those that changed. De-duplication in `queueing` makes all of this cheap: at
+most one message per Service waits in the queue.
 
 Which Node changes matter: the node joins or leaves, or its labels, addresses, Ready condition, the
 `node.kubernetes.io/exclude-from-external-load-balancers` label or the autoscaler's ToBeDeleted taint change.
@@ -329,6 +332,8 @@ class Dispatcher:
                 changed, self._changed = self._changed, set()
             # only the Services that differ from what they want (resync.py), or all without cloud.conf
             chosen = resync.choose(self._drift, services, changed)
+            if self._stop.is_set():
+                return  # leadership ended during the check: the next leader resyncs
             for key in chosen:
                 self._enqueue(key, "resync")
             metrics.RESYNCS.inc()

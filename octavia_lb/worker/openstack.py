@@ -365,6 +365,13 @@ class Gateway:
         )
         return OsSecurityGroup.from_api(found[0]) if found else None
 
+    def security_groups(self) -> list[OsSecurityGroup]:
+        """Every security group of the project, rules included (the resync's bulk view)."""
+        return self._neutron(
+            "list_security_groups",
+            lambda: [OsSecurityGroup.from_api(g.to_dict()) for g in self.conn.network.security_groups()],
+        )
+
     def create_security_group(self, name: str, description: str) -> OsSecurityGroup:
         return self._neutron(
             "create_security_group",

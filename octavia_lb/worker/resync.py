@@ -9,7 +9,10 @@ the planner (drift.py). It enqueues:
   message, a failed or unfinished reconcile: anything not Ready);
 - Services that changed since the last resync (their event enqueued them already; this re-covers a lost one);
 - Services being cleaned up, and those the bulk view cannot judge: invalid options, cloud lookups that
-  fail, and `manage-security-groups` (their Neutron ports are not in the snapshot).
+  fail.
+
+With `manage-security-groups` the snapshot adds every security group and port of the project
+(drift_groups.py), still a handful of requests whatever N is.
 
 If the snapshot itself fails (OpenStack down or refusing), every tracked Service is enqueued, as before.
 """
@@ -30,6 +33,7 @@ from octavia_lb.common.rules import is_managed
 from octavia_lb.worker import metrics
 from octavia_lb.worker.bulk import MemberCache, Snapshot, take_snapshot
 from octavia_lb.worker.drift import Drift, drift_reason, find_load_balancer
+from octavia_lb.worker.drift_groups import GroupView, group_drift
 from octavia_lb.worker.errors import ReconcileError
 from octavia_lb.worker.features import discover
 from octavia_lb.worker.nodes import eligible_nodes
@@ -74,24 +78,29 @@ class DriftCheck:
         enabled = self.config.load_balancer.enabled
         snapshot = take_snapshot(self.gateway, self.cache) if enabled else None
         nodes = eligible_nodes(self.api) if snapshot is not None else []
+        groups = None
+        if snapshot is not None and self.config.load_balancer.manage_security_groups:
+            groups = GroupView.take(self.gateway)
         for key, service in services.items():
             if key in chosen:
                 continue
-            drift = self.check(service, snapshot, nodes)
+            drift = self.check(service, snapshot, nodes, groups)
             if drift is not None:
                 chosen[key] = drift
         return chosen
 
     def check(
-        self, service: Mapping[str, Any], snapshot: Snapshot | None, nodes: list[NodeView]
+        self,
+        service: Mapping[str, Any],
+        snapshot: Snapshot | None,
+        nodes: list[NodeView],
+        groups: GroupView | None = None,
     ) -> Drift | None:
         meta = service.get("metadata") or {}
         if not is_managed(service) or meta.get("deletionTimestamp"):
             return Drift("cleanup", "being cleaned up")
         if snapshot is None:
             return None
-        if self.config.load_balancer.manage_security_groups:
-            return Drift("security-groups", "security groups are compared by the reconcile only")
         namespace, name = meta.get("namespace", ""), meta.get("name", "")
         key = f"{namespace}/{name}"
         try:
@@ -110,9 +119,25 @@ class DriftCheck:
             return Drift("invalid", str(exc))
         except ReconcileError as exc:
             return Drift("error", exc.message)
-        return drift_reason(
+        drift = drift_reason(
             service, want, os_state, self.config.load_balancer.max_shared_lb, features.tags, self.cluster
         )
+        if drift is not None or groups is None:
+            return drift
+        # the worker brings the group in step before it reports Ready: compare it last, as it does
+        try:
+            problem = group_drift(
+                service,
+                want,
+                nodes,
+                groups,
+                found.vip_subnet_id,
+                self.gateway.provider,
+                options.source_ranges,
+            )
+        except ReconcileError as exc:
+            return Drift("error", exc.message)
+        return Drift("security-groups", problem) if problem else None
 
 
 def choose(

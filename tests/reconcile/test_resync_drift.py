@@ -13,6 +13,7 @@ from typing import Any
 from octavia_lb.worker.bulk import SETTLED_SECONDS
 from octavia_lb.worker.resync import DriftCheck
 from octavia_lb.worker.status import KubeWriter
+from tests.reconcile.test_security_groups import _add_node_with_port, _group, _groups_of, _network
 
 PORTS = [{"name": "http", "port": 80, "protocol": "TCP"}, {"name": "https", "port": 443, "protocol": "TCP"}]
 
@@ -124,3 +125,41 @@ def test_status_annotations_and_missing_load_balancers_are_found(reconcile_env) 
     # a Service that changed since the last resync is enqueued whatever the cloud shows
     chosen = drift.choose(tracked(env, "api"), {(env.namespace, "api")})
     assert [d.cause for d in chosen.values()] == ["changed"]
+
+
+def test_security_groups_are_compared_in_bulk(reconcile_env) -> None:
+    """manage-security-groups: a rule or a node port's group removed by hand is found; the settled check
+    costs two more lists (groups, ports) and one subnet read, not a lookup per Service."""
+    env = reconcile_env(manage_security_groups="true")
+    port_a = _add_node_with_port(env, "a")
+    _add_node_with_port(env, "b")
+    for name in ("web", "api"):
+        env.create_service(name, PORTS)
+        env.drive(name)
+    drift = DriftCheck(env.context.settings, env.context.kube)
+    settle(env)
+    assert check(env, drift, "web", "api") == {}
+    env.sim.control.clear_counts()
+    assert check(env, drift, "web", "api") == {}
+    counts = env.sim.control.counts()
+    by_route = {route.split("/v2.0/")[-1]: n for route, n in counts.items()}
+    assert by_route["security-groups"] == 1 and by_route["ports"] == 1, counts
+    assert sum(n for route, n in by_route.items() if route.startswith("subnets")) <= 1, counts
+    assert sum(counts.values()) <= 9, counts
+    group = _group(env, "web")
+    assert group is not None
+    conn = env.sim.connect()
+    # a rule deleted by hand
+    rule = next(r for r in _network(env)["security_group_rules"] if r["security_group_id"] == group["id"])
+    conn.network.delete_security_group_rule(rule["id"])
+    got = check(env, drift, "web", "api")
+    assert list(got) == ["web"] and got["web"].startswith("security-groups: security group"), got
+    env.drive("web")
+    assert check(env, drift, "web", "api") == {}
+    # the group taken off a member node's port by hand
+    kept = [g for g in _groups_of(env, port_a) if g != group["id"]]
+    conn.network.update_port(port_a["id"], security_groups=kept)
+    got = check(env, drift, "web", "api")
+    assert list(got) == ["web"] and "missing on port" in got["web"], got
+    env.drive("web")
+    assert check(env, drift, "web", "api") == {}
