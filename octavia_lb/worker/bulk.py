@@ -152,9 +152,7 @@ def take_snapshot(gateway: Gateway, cache: MemberCache, with_fips: bool = True) 
     monitors = {m.id: m for m in (OsMonitor.from_api(b) for b in gateway.list_all("healthmonitors"))}
     fips: dict[str, OsFloatingIP] = {}
     if with_fips:
-        # no `limit`: openstacksdk then always asks for one more page; it follows Neutron's next links
-        # when the server paginates on its own (pagination_max_limit)
-        for fip in gateway.floating_ips():
+        for fip in map(OsFloatingIP.from_api, gateway.neutron_list("floatingips", "floatingips")):
             if fip.port_id:
                 fips.setdefault(fip.port_id, fip)
     cache.keep_only(p.id for group in pools.values() for p in group)

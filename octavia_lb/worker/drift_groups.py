@@ -34,11 +34,12 @@ class GroupView:
     @classmethod
     def take(cls, gateway: Gateway) -> GroupView:
         groups: dict[str, list[OsSecurityGroup]] = {}
-        for group in gateway.security_groups():
+        for body in gateway.neutron_list("security-groups", "security_groups"):
+            group = OsSecurityGroup.from_api(body)
             groups.setdefault(group.name, []).append(group)
         by_server: dict[str, list[OsPort]] = {}
         by_group: dict[str, list[OsPort]] = {}
-        for port in gateway.ports():
+        for port in map(OsPort.from_api, gateway.neutron_list("ports", "ports")):
             by_server.setdefault(port.device_id, []).append(port)
             for group_id in port.security_groups:
                 by_group.setdefault(group_id, []).append(port)

@@ -365,12 +365,21 @@ class Gateway:
         )
         return OsSecurityGroup.from_api(found[0]) if found else None
 
-    def security_groups(self) -> list[OsSecurityGroup]:
-        """Every security group of the project, rules included (the resync's bulk view)."""
-        return self._neutron(
-            "list_security_groups",
-            lambda: [OsSecurityGroup.from_api(g.to_dict()) for g in self.conn.network.security_groups()],
-        )
+    def neutron_list(self, collection: str, key: str) -> list[dict[str, Any]]:
+        """Every object of a Neutron collection (`floatingips`, `ports`, `security-groups`) as raw JSON,
+        for the resync's bulk view: openstacksdk's resource objects cost about 1 ms each to build (4.5 s for
+        5,000 floating IPs against 0.13 s for the JSON). Follows Neutron's next links when it paginates."""
+        found: list[dict[str, Any]] = []
+        path: str | None = f"/{collection}"
+        while path:
+            with self._call(f"list_{key}"):
+                response = self.conn.network.get(path, raise_exc=False)
+                os_exc.raise_from_response(response)
+                body = response.json()
+            found.extend(body[key])
+            links = body.get(f"{key}_links") or ()
+            path = next((link["href"] for link in links if link.get("rel") == "next"), None)
+        return found
 
     def create_security_group(self, name: str, description: str) -> OsSecurityGroup:
         return self._neutron(
