@@ -47,7 +47,7 @@ from octavia_lb.common.rules import FINALIZER  # noqa: E402
 from octavia_lb.controlplane.processes import free_port  # noqa: E402
 from octavia_lb.sim.client import SimControl  # noqa: E402
 from octavia_lb.sim.server import cloud_conf_global  # noqa: E402
-from octavia_lb.worker.bulk import MemberCache, take_snapshot  # noqa: E402
+from octavia_lb.worker.bulk import ChildCache, take_snapshot  # noqa: E402
 from octavia_lb.worker.errors import Requeue  # noqa: E402
 from octavia_lb.worker.features import discover  # noqa: E402
 from octavia_lb.worker.floating import ensure_floating_ip  # noqa: E402
@@ -273,7 +273,7 @@ def measure(stk: Stack, n: int, sample: int) -> Figures:
         settled_seconds = time.monotonic() - t0
         settled, routes = requests(control)
         t0 = time.monotonic()
-        take_snapshot(check.gateway, MemberCache())
+        take_snapshot(check.gateway, ChildCache())
         snapshot_seconds = time.monotonic() - t0
         if cold_chosen:
             print(f"  cold resync found {len(cold_chosen)} differing: {list(cold_chosen.items())[:3]}")

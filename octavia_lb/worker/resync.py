@@ -31,12 +31,13 @@ from octavia_lb.common.model import BuildError, NodeView, build_desired, service
 from octavia_lb.common.naming import lb_name, legacy_lb_name
 from octavia_lb.common.rules import is_managed
 from octavia_lb.worker import metrics
-from octavia_lb.worker.bulk import MemberCache, Snapshot, take_snapshot
+from octavia_lb.worker.bulk import ChildCache, Snapshot, take_snapshot
 from octavia_lb.worker.drift import Drift, drift_reason, find_load_balancer
 from octavia_lb.worker.drift_groups import GroupView, group_drift
 from octavia_lb.worker.errors import ReconcileError
 from octavia_lb.worker.features import discover
 from octavia_lb.worker.nodes import eligible_nodes
+from octavia_lb.worker.observed import OsLoadBalancer
 from octavia_lb.worker.openstack import CALLS, Gateway, connect
 from octavia_lb.worker.settings import Settings
 
@@ -61,7 +62,7 @@ class DriftCheck:
         self.config = config or load_cloud_config(settings.cloud_config or "")
         self.cluster = settings.cluster_name
         self.api = api
-        self.cache = MemberCache()
+        self.cache = ChildCache()
         self._gateway: Gateway | None = None
 
     @property
@@ -81,36 +82,44 @@ class DriftCheck:
         groups = None
         if snapshot is not None and self.config.load_balancer.manage_security_groups:
             groups = GroupView.take(self.gateway)
-        for key, service in services.items():
-            if key in chosen:
-                continue
-            drift = self.check(service, snapshot, nodes, groups)
+        found = {key: self.find(service, snapshot) for key, service in services.items() if key not in chosen}
+        if snapshot is not None:
+            snapshot.prefetch(lb.id for lb in found.values() if isinstance(lb, OsLoadBalancer))
+        for key, lb in found.items():
+            drift = lb if isinstance(lb, Drift) else self.check(services[key], snapshot, nodes, groups, lb)
             if drift is not None:
                 chosen[key] = drift
         return chosen
 
-    def check(
-        self,
-        service: Mapping[str, Any],
-        snapshot: Snapshot | None,
-        nodes: list[NodeView],
-        groups: GroupView | None = None,
-    ) -> Drift | None:
+    def find(self, service: Mapping[str, Any], snapshot: Snapshot | None) -> OsLoadBalancer | Drift | None:
+        """The Service's load balancer in the snapshot; a Drift when there is none or it needs no look;
+        None when nothing is to be compared (`enabled = false`)."""
         meta = service.get("metadata") or {}
         if not is_managed(service) or meta.get("deletionTimestamp"):
             return Drift("cleanup", "being cleaned up")
         if snapshot is None:
             return None
         namespace, name = meta.get("namespace", ""), meta.get("name", "")
-        key = f"{namespace}/{name}"
+        legacy = legacy_lb_name(meta["uid"]) if meta.get("uid") else ""
+        names = [lb_name(self.cluster, namespace, name), legacy]
+        annotations = meta.get("annotations") or {}
+        return find_load_balancer(annotations, names, snapshot.lbs, snapshot.find_by_name)
+
+    def check(
+        self,
+        service: Mapping[str, Any],
+        snapshot: Snapshot | None,
+        nodes: list[NodeView],
+        groups: GroupView | None,
+        found: OsLoadBalancer | None,
+    ) -> Drift | None:
+        """What the worker would change for a Service whose load balancer is `found`."""
+        if snapshot is None or found is None:
+            return None
+        meta = service.get("metadata") or {}
+        key = f"{meta.get('namespace', '')}/{meta.get('name', '')}"
         try:
             _, options = service_options(service, self.config)
-            legacy = legacy_lb_name(meta["uid"]) if meta.get("uid") else ""
-            names = [lb_name(self.cluster, namespace, name), legacy]
-            annotations = meta.get("annotations") or {}
-            found = find_load_balancer(annotations, names, snapshot.lbs, snapshot.find_by_name)
-            if isinstance(found, Drift):
-                return found
             discovered = discover(self.gateway, options, nodes, key, found.vip_subnet_id)
             features = self.gateway.features()
             want = build_desired(service, nodes, self.config, self.cluster, features, discovered)

@@ -62,10 +62,10 @@ def test_settled_services_need_nothing_and_cost_a_few_lists(reconcile_env) -> No
     env.sim.control.clear_counts()
     assert check(env, drift, "web", "api") == {}
     counts = env.sim.control.counts()
-    # lists only: load balancers, listeners, pools, monitors, floating IPs (+ the external network lookup
-    # at most once per 5 minutes); no member reads, nothing per Service
-    assert not any("/members" in route for route in counts), counts
-    assert sum(counts.values()) <= 6, counts
+    # lists only: load balancers, listeners, pools, floating IPs (+ the external network lookup at most
+    # once per 5 minutes); no member or monitor reads, nothing per Service
+    assert not any("/members" in route or "/healthmonitors" in route for route in counts), counts
+    assert sum(counts.values()) <= 5, counts
 
 
 def test_each_hand_change_is_found_and_quiet_after_the_repair(reconcile_env) -> None:
