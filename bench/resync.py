@@ -264,12 +264,12 @@ def measure(stk: Stack, n: int, sample: int) -> Figures:
         check = DriftCheck(settings, api)
         control.clear_counts()
         t0 = time.monotonic()
-        cold_chosen = check.choose(services, set())  # type: ignore[arg-type]
+        cold_chosen = check.choose(services)  # type: ignore[arg-type]
         cold_seconds = time.monotonic() - t0
         cold, _ = requests(control)
         control.clear_counts()
         t0 = time.monotonic()
-        chosen = check.choose(services, set())  # type: ignore[arg-type]
+        chosen = check.choose(services)  # type: ignore[arg-type]
         settled_seconds = time.monotonic() - t0
         settled, routes = requests(control)
         t0 = time.monotonic()
@@ -282,7 +282,7 @@ def measure(stk: Stack, n: int, sample: int) -> Figures:
         conn = check.gateway.conn
         hand_changes(conn, lbs)
         wait_active(control)
-        found = check.choose(services, set())  # type: ignore[arg-type]
+        found = check.choose(services)  # type: ignore[arg-type]
         drift = sorted(f"{key[1]}: {d.cause}" for key, d in found.items())
     return Figures(
         n,

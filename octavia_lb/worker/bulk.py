@@ -101,7 +101,6 @@ class ChildCache:
                 del table[pool_id]
 
 
-
 @dataclass
 class Snapshot:
     """Every load balancer of the project with its children, indexed for the drift check."""

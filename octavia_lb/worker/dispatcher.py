@@ -4,10 +4,10 @@ Level-triggered like a Kubernetes controller: it lists and watches Services and 
 410 Gone, reconnecting with backoff), enqueues a reconcile for every Service we manage or still hold our
 finalizer on, re-enqueues the Services whose member set a Node change can alter, and every resync period
 compares every Service with the cloud in bulk (resync.py: a few paginated lists, not ~7 reads per Service)
-and enqueues those that differ or changed, so a lost message or a manual change in Octavia is repaired
-within one period; without a cloud.conf it enqueues them all. A term's first list enqueues every Service;
-a re-list after 410 Gone only those that changed. De-duplication in `queueing` makes all of this cheap: at
-most one message per Service waits in the queue.
+and enqueues those that differ (a changed Service differs from its cloud until it is reconciled), so a lost
+message or a manual change in Octavia is repaired within one period; without a cloud.conf it enqueues them
+all. A term's first list enqueues every Service; a re-list after 410 Gone only those that changed.
+De-duplication in `queueing` makes all of this cheap: at most one message per Service waits in the queue.
 
 Which Node changes matter: the node joins or leaves, or its labels, addresses, Ready condition, the
 `node.kubernetes.io/exclude-from-external-load-balancers` label or the autoscaler's ToBeDeleted taint change.
@@ -282,7 +282,6 @@ class Dispatcher:
         self._stop = threading.Event()
         self._nodes_synced = False
         self._listed = False  # a term's first list enqueues every Service; later re-lists only changes
-        self._changed: set[Key] = set()  # enqueued by events since the last resync
         self._drift = resync.DriftCheck(settings, api) if settings.cloud_config else None
 
     def start(self) -> None:
@@ -312,11 +311,7 @@ class Dispatcher:
 
     # -- enqueueing --
 
-    def _enqueue(self, key: Key, reason: str, changed: bool = False) -> None:
-        """`changed`: the Service itself changed, so the next resync enqueues it again (a lost message)."""
-        if changed:
-            with self._lock:
-                self._changed.add(key)
+    def _enqueue(self, key: Key, reason: str) -> None:
         try:
             published = queueing.enqueue_reconcile(self._app, self._redis, key[0], key[1], reason=reason)
         except Exception as exc:  # Redis down: the resync after it comes back repairs this
@@ -329,9 +324,8 @@ class Dispatcher:
         while not self._stop.wait(self._settings.resync_period):
             with self._lock:
                 services = {k: s for k, s in self._services.items() if tracked(s)}
-                changed, self._changed = self._changed, set()
             # only the Services that differ from what they want (resync.py), or all without cloud.conf
-            chosen = resync.choose(self._drift, services, changed)
+            chosen = resync.choose(self._drift, services)
             if self._stop.is_set():
                 return  # leadership ended during the check: the next leader resyncs
             for key in chosen:
@@ -354,7 +348,7 @@ class Dispatcher:
             # a re-list (after 410 Gone) enqueues only what changed; the resync compares the rest
             before = old.get(key)
             if tracked(service) and (first or before is None or relevant_change(before, service)):
-                self._enqueue(key, "listed", changed=not first)
+                self._enqueue(key, "listed")
 
     def _service_event(self, kind: str, service: dict[str, Any]) -> None:
         key = _key(service)
@@ -364,13 +358,13 @@ class Dispatcher:
                 self._services[key] = service
         was = old is not None and tracked(old)
         if kind == "ADDED" and tracked(service):
-            self._enqueue(key, "added", changed=True)
+            self._enqueue(key, "added")
         elif (
             kind == "MODIFIED"
             and (tracked(service) or was)
             and (old is None or relevant_change(old, service))
         ):
-            self._enqueue(key, "updated", changed=True)
+            self._enqueue(key, "updated")
         elif kind == "DELETED" and (tracked(service) or was):
             self._enqueue(key, "deleted")
 

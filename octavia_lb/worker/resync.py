@@ -5,9 +5,9 @@ reads. With it the dispatcher takes one bulk snapshot (bulk.py: a few paginated 
 pools that changed), builds each Service's desired state with the worker's pure builder, and compares with
 the planner (drift.py). It enqueues:
 
-- Services whose observed state differs from what they want (a hand change in Octavia or Neutron, a lost
-  message, a failed or unfinished reconcile: anything not Ready);
-- Services that changed since the last resync (their event enqueued them already; this re-covers a lost one);
+- Services whose observed state differs from what they want: a hand change in Octavia or Neutron, a failed
+  or unfinished reconcile (anything not Ready), and a Service changed since it was last reconciled whose
+  message was lost (its desired state is built from its current spec and annotations, so the change shows);
 - Services being cleaned up, and those the bulk view cannot judge: invalid options, cloud lookups that
   fail.
 
@@ -71,10 +71,9 @@ class DriftCheck:
             self._gateway = Gateway(connect(self.config), provider=self.config.load_balancer.lb_provider)
         return self._gateway
 
-    def choose(self, services: Mapping[Key, Mapping[str, Any]], changed: set[Key]) -> dict[Key, Drift]:
+    def choose(self, services: Mapping[Key, Mapping[str, Any]]) -> dict[Key, Drift]:
         """The tracked Services to enqueue, each with why; raises when no snapshot can be taken."""
-        again = Drift("changed", "changed since the last resync")
-        chosen = {key: again for key in changed if key in services}
+        chosen: dict[Key, Drift] = {}
         # `enabled = false`: the worker provisions nothing; only cleanups matter, and need no snapshot
         enabled = self.config.load_balancer.enabled
         snapshot = take_snapshot(self.gateway, self.cache) if enabled else None
@@ -82,7 +81,7 @@ class DriftCheck:
         groups = None
         if snapshot is not None and self.config.load_balancer.manage_security_groups:
             groups = GroupView.take(self.gateway)
-        found = {key: self.find(service, snapshot) for key, service in services.items() if key not in chosen}
+        found = {key: self.find(service, snapshot) for key, service in services.items()}
         if snapshot is not None:
             snapshot.prefetch(lb.id for lb in found.values() if isinstance(lb, OsLoadBalancer))
         for key, lb in found.items():
@@ -149,15 +148,13 @@ class DriftCheck:
         return Drift("security-groups", problem) if problem else None
 
 
-def choose(
-    check: DriftCheck | None, services: Mapping[Key, Mapping[str, Any]], changed: set[Key]
-) -> dict[Key, str]:
+def choose(check: DriftCheck | None, services: Mapping[Key, Mapping[str, Any]]) -> dict[Key, str]:
     """Key → cause for the resync to enqueue; every Service when there is no check or it fails."""
     if check is None:
         return {key: "all" for key in services}
     started, requests = time.monotonic(), _requests_made()
     try:
-        chosen = check.choose(services, changed)
+        chosen = check.choose(services)
     except Exception as exc:  # the safe side: a resync that cannot compare enqueues everything
         log.warning("resync drift check failed (%s); enqueueing all %d services", exc, len(services))
         metrics.DRIFT.labels(cause="check-failed").inc(len(services))

@@ -57,7 +57,7 @@ def test_hand_change_is_repaired_within_one_resync_and_settled_resyncs_enqueue_n
     key = f"{env.namespace}/web"
     lb = next(lb for lb in env.lbs() if lb["name"].endswith(f"_{env.namespace}_web"))
 
-    # settled: after the resync that re-covers the Service's own changes, resyncs leave it alone
+    # settled: once the worker is done with its events, resyncs leave the Service alone
     resyncs = dispatcher.log.count("resync: ")
     wait_for("two resyncs", lambda: dispatcher.log.count("resync: ") >= resyncs + 2, 4 * RESYNC + SLACK)
     quiet_from = len(dispatcher.log)
