@@ -59,10 +59,7 @@ def serve(kind: str, cert: str, key: str) -> None:
 
     app = {"raw": lambda: raw_app, "fastapi": fastapi_app}[kind]()
     run_https(
-        app,
-        "127.0.0.1",
-        0,
-        CertReloader.for_files(cert, key),
+        app, "127.0.0.1", 0, CertReloader.for_files(cert, key),
         lambda port: print(f"listening on https://x:{port}", flush=True),
     )
 

@@ -173,10 +173,9 @@ def measure_throughput(
     """Median figures per (endpoint, connections) over `runs` interleaved rounds."""
     serve = [*_pin(0), sys.executable, "-m", "bench.baselines"]
     tls = [str(certs.cert), str(certs.key)]
-    with (
-        started([*serve, "raw", *tls], REPO) as (_, raw_port),
-        started([*serve, "fastapi", *tls], REPO) as (_, fastapi_port),
-    ):
+    with started([*serve, "raw", *tls], REPO) as (_, raw_port), started(
+        [*serve, "fastapi", *tls], REPO
+    ) as (_, fastapi_port):
         targets = [
             ("raw", raw_port, lua, (1, 8)),
             ("fastapi", fastapi_port, lua, (1, 8)),
@@ -301,7 +300,6 @@ def main() -> None:
     )
     inprocess.print_figures(inprocess.measure(SERVICES))
     print(f"\nload at end: {_uptime()}")
-
 
 if __name__ == "__main__":
     main()
