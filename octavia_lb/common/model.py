@@ -7,7 +7,7 @@ Octavia features, discovered facts) to a typed, frozen graph. No I/O happens her
     │   └── WantPool       protocol (PROXY/PROXYV2/HTTP/...), algorithm, persistence
     │       ├── WantMember one per eligible node with an address of the Service's IP family (serial: any)
     │       └── WantMonitor TCP / UDP-CONNECT / SCTP, or HTTP GET /healthz for externalTrafficPolicy Local
-    ├── WantFloatingIP     None for internal Services
+    ├── WantFloatingIP     None for internal and IPv6 Services
     └── warnings           Warning Events to emit (OCCM's reasons)
 
 Facts that need a cloud lookup (the autodetected VIP subnet, the autodetected floating network) are
@@ -42,7 +42,7 @@ class Reason(Enum):
     SOURCE_RANGES_IGNORED = "LoadBalancerSourceRangesIgnored"
     ZONES_IGNORED = "LoadBalancerAvailabilityZonesIgnored"
     FORCED_INTERNAL = "LoadBalancerForcedInternal"
-    FLOATING_IP_SKIPPED = "LoadBalancerFloatingIPSkipped"
+    FLOATING_IP_SKIPPED = "LoadBalancerFloatingIPSkipped"  # emitted by the worker: it needs the VIP address
     EXTERNAL_NETWORK_SEARCH_FAILED = "LoadBalancerExternalNetworkSearchFailed"
 
 
@@ -116,12 +116,12 @@ class NodeView:
             provider_id=(node.get("spec") or {}).get("providerID") or "",
         )
 
-    def address(self, family: str) -> str | None:
-        """InternalIP first, then ExternalIP, of the given family (OCCM's nodeAddressForLB)."""
-        six = family == "IPv6"
+    def address(self, family: str | None) -> str | None:
+        """InternalIP first, then ExternalIP, of the given family, or of any family when None (OCCM's
+        nodeAddressForLB)."""
         for kind in ("InternalIP", "ExternalIP"):
             for typ, addr in self.addresses:
-                if typ == kind and (":" in addr) == six:
+                if typ == kind and (family is None or (":" in addr) == (family == "IPv6")):
                     return addr
         return None
 
@@ -214,7 +214,7 @@ class WantLoadBalancer:
 
 @dataclass(frozen=True)
 class WantFloatingIP:
-    network_id: str
+    network_id: str  # "" when no floating network is known: keep or attach an existing one, create none
     subnet: FloatingSubnetSpec
     address: str | None  # spec.loadBalancerIP: reuse that floating IP
     description: str
@@ -312,7 +312,6 @@ class _Builder:
                 "loadbalancer.openstack.org/x-forwarded-for cannot be used together"
             )
         floating = self._floating_ip()
-        internal = floating is None
         listeners = tuple(self._listener(i, port) for i, port in enumerate(view.ports))
         lb = self.given.config.load_balancer
         return DesiredService(
@@ -320,11 +319,12 @@ class _Builder:
             name=view.name,
             lb_name=self.lb_name,
             legacy_name=naming.legacy_lb_name(view.uid) if view.uid else "",
-            load_balancer=self._load_balancer(internal),
+            load_balancer=self._load_balancer(opts.internal),
             listeners=listeners,
             floating_ip=floating,
-            # an IPv6 Service has no floating IP but is not internal: it may share an external LB (OCCM)
-            internal=internal and not (opts.ip_family == "IPv6" and not opts.internal),
+            # as OCCM's svcConf.internal: an IPv6 or a forced-internal Service has no floating IP of its own
+            # making, yet is not internal (it may share an external load balancer, keeps an attached FIP)
+            internal=opts.internal,
             keep_floatingip=opts.keep_floatingip,
             shared_id=opts.load_balancer_id or None,
             status=StatusPolicy(
@@ -377,13 +377,7 @@ class _Builder:
         if opts.internal:
             return None
         if opts.ip_family == "IPv6":
-            self.notices.append(
-                Notice(
-                    Reason.FLOATING_IP_SKIPPED,
-                    (f"Floating IP not supported for IPv6 Service {view.key}. Using IPv6 address instead."),
-                )
-            )
-            return None
+            return None  # the worker says LoadBalancerFloatingIPSkipped once it knows the IPv6 VIP
         network = opts.floating_network_id or self.given.discovered.floating_network_id
         search = self.given.discovered.floating_network_search
         if not network and search:
@@ -394,6 +388,8 @@ class _Builder:
                 )
             )
         if not network:
+            # OCCM still keeps a floating IP already on the VIP port and attaches a free one whose address
+            # is spec.loadBalancerIP; it only creates none (the worker drops this notice if it found one)
             self.notices.append(
                 Notice(
                     Reason.FORCED_INTERNAL,
@@ -403,7 +399,6 @@ class _Builder:
                     ),
                 )
             )
-            return None
         return WantFloatingIP(
             network_id=network,
             subnet=opts.floating_subnet,
@@ -446,9 +441,8 @@ class _Builder:
         lb = self.given.config.load_balancer
         if self.features.provider == OVN and lb.manage_security_groups:
             return ()  # applied as the NodePort security group's remote prefixes instead (OCCM §5.5)
-        if set(ranges) - {"0.0.0.0/0", "::/0"} and not any(
-            n.reason is Reason.SOURCE_RANGES_IGNORED for n in self.notices
-        ):
+        # OCCM warns whenever the feature is missing, default (open) ranges included
+        if not any(n.reason is Reason.SOURCE_RANGES_IGNORED for n in self.notices):
             self.notices.append(
                 Notice(
                     Reason.SOURCE_RANGES_IGNORED,
@@ -484,15 +478,21 @@ class _Builder:
             return ()
         if self.given.config.load_balancer.provider_requires_serial_api_calls:
             return self._serial_members(node_port)
-        subnet = self.opts.member_subnet_id or self._vip_subnet() or None
+        subnet = self._member_subnet()
         members = []
         for node in self.given.nodes:
             if not _selected(node, self.opts.node_selector):
                 continue
-            address = node.address(self.opts.ip_family)
+            address = node.address(self.opts.address_family)
             if address is not None:
                 members.append(WantMember(node.name, address, node_port, subnet, monitor_port))
         return tuple(sorted(members, key=lambda m: m.name))
+
+    def _member_subnet(self) -> str | None:
+        """member-subnet-id (annotation, class, cloud.conf), else cloud.conf subnet-id even when the VIP goes
+        to an annotation's or a class's subnet, else the VIP subnet: OCCM's checkService order."""
+        lb = self.given.config.load_balancer
+        return self.opts.member_subnet_id or lb.subnet_id or self._vip_subnet() or None
 
     def _serial_members(self, node_port: int) -> tuple[WantMember, ...]:
         """OCCM's serial mode names members after node, address and port, and sends neither subnet nor

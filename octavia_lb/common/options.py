@@ -66,6 +66,9 @@ class ServiceOptions:
     load_balancer_address: str | None
     source_ranges: tuple[str, ...]
     ip_family: str = "IPv4"
+    # spec.ipFamilies[0], or None when the Service names no family (1.20 servers without dual-stack, manifests
+    # given to lint): node addresses are then taken whatever their family, as OCCM does
+    address_family: str | None = None
     explicit: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -124,6 +127,7 @@ def resolve(view: ServiceView, config: CloudConfig, problems: list[str]) -> Serv
         load_balancer_address=a.get(ann.key("load-balancer-address")),
         source_ranges=_source_ranges(view, family, problems),
         ip_family=family,
+        address_family=view.ip_families[0] if view.ip_families else None,
         explicit=frozenset(k for k in a if k in ann.ANNOTATIONS),
         **place,
     )

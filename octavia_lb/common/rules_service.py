@@ -9,6 +9,7 @@ from collections.abc import Callable
 from octavia_lb.common import annotations as ann
 from octavia_lb.common.rule_context import Context, Findings
 from octavia_lb.common.service import show
+from octavia_lb.common.subnets import SubnetSpecError, parse_tag_filter
 from octavia_lb.common.values import ProxyProtocol
 
 UDP_MIN_DELAY = 3  # Octavia's udp_connect_min_interval_health_monitor default
@@ -122,6 +123,14 @@ def check_soft(ctx: Context, out: Findings) -> None:
         for name in _FLOATING:
             if ctx.raw(name) is not None:
                 out.warn(f"{ann.key(name)} is ignored on an internal Service (no floating IP)")
+    tags = ctx.raw("floating-subnet-tags")
+    if tags is not None and tags.startswith("!") and not ctx.options.internal:
+        try:
+            note = parse_tag_filter(tags).negation_note()
+        except SubnetSpecError:
+            note = None  # already denied as a parse problem
+        if note:
+            out.warn(f"{ann.key('floating-subnet-tags')}: {show(tags)} {note}")
     if ctx.old is None and ctx.raw("load-balancer-address") is not None:
         out.warn(f"{ann.key('load-balancer-address')} is written by the controller; the value you set "
                  f"({show(ctx.raw('load-balancer-address'))}) will be replaced")

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 def ensure_floating_ip(gateway: Gateway, want: DesiredService, os_state: Observed, owner: bool) -> str:
     """Make the VIP port's floating IP match the wish; returns the Service's address (FIP, else VIP)."""
     lb, fip = os_state.lb, os_state.floating_ip
+    if is_ipv6(lb.vip_address):  # OCCM decides by the VIP it got, not by spec.ipFamilies: no FIP for IPv6
+        return lb.vip_address
     if want.floating_ip is None:
         if fip is not None and owner:
             release(gateway, fip, keep=want.keep_floatingip, who=want.key)
@@ -34,6 +36,10 @@ def ensure_floating_ip(gateway: Gateway, want: DesiredService, os_state: Observe
             "owner Service can do that"
         )
     return _attach(gateway, want.floating_ip, lb, want.key)
+
+
+def is_ipv6(address: str | None) -> bool:
+    return bool(address) and ":" in str(address)
 
 
 def release(gateway: Gateway, fip: OsFloatingIP, keep: bool, who: str) -> None:
@@ -62,6 +68,8 @@ def _attach(gateway: Gateway, wish: WantFloatingIP, lb: OsLoadBalancer, who: str
             log.info("%s: attach floating IP %s to %s", who, existing.address, lb.vip_port_id)
             gateway.attach_floating_ip(existing.id, lb.vip_port_id)
             return existing.address
+    if not wish.network_id:  # forced internal (no floating network): serve the VIP, create nothing
+        return lb.vip_address
     body = {
         "floating_network_id": wish.network_id,
         "port_id": lb.vip_port_id,

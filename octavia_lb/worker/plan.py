@@ -382,11 +382,11 @@ def load_balancer_body(want: DesiredService) -> dict[str, Any]:
 
 
 # ---- cleanup --------------------------------------------------------------------------------------
-def deletes_load_balancer(lb_name: str, lb: OsLoadBalancer, legacy_name: str = "") -> bool:
-    """OCCM's needDeleteLB: made by a cluster (or this Service's legacy name), and no other Service's tag."""
+def deletes_load_balancer(lb_name: str, lb: OsLoadBalancer) -> bool:
+    """OCCM's needDeleteLB: named `kube_service_…` and carrying no other Service's tag. A legacy-named
+    (`a<uid>`) load balancer stays, as in OCCM: only this Service's listeners and tag leave it."""
     others = [t for t in lb.tags if t.startswith(naming.LB_PREFIX) and t != lb_name]
-    made_here = naming.is_kube_lb_name(lb.name) or bool(legacy_name and lb.name == legacy_name)
-    return made_here and not others
+    return naming.is_kube_lb_name(lb.name) and not others
 
 
 def next_teardown_step(os_state: Observed) -> Step | None:

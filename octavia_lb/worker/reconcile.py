@@ -32,7 +32,7 @@ from octavia_lb.worker import fresh, memo, rename
 from octavia_lb.worker.apply import observe, run_step
 from octavia_lb.worker.errors import PermanentError, ReconcileError, Requeue, TemporaryError
 from octavia_lb.worker.features import discover, gateway_for
-from octavia_lb.worker.floating import ensure_floating_ip, release
+from octavia_lb.worker.floating import ensure_floating_ip, is_ipv6, release
 from octavia_lb.worker.nodes import eligible_nodes
 from octavia_lb.worker.observed import ACTIVE, ERROR, Observed, OsLoadBalancer
 from octavia_lb.worker.openstack import Gateway
@@ -254,11 +254,14 @@ class _Run:
         )
         self.kube.set_status(self.service, ingress, True, "Ready", f"load balancer {lb.id} serves {address}")
         if not was_ready:
+            ipv6 = is_ipv6(lb.vip_address)
             for notice in want.notices:
-                message = notice.message
-                if notice.reason is Reason.FLOATING_IP_SKIPPED:  # OCCM's text ends with the address in use
-                    message = f"{message.removesuffix('.')} {address}."
-                self.kube.event(self.service, True, notice.reason.value, message)
+                if notice.reason is Reason.FORCED_INTERNAL and (address != lb.vip_address or ipv6):
+                    continue  # a floating IP was kept or attached, or none applies: OCCM says nothing then
+                self.kube.event(self.service, True, notice.reason.value, notice.message)
+            if ipv6:  # OCCM's text, ending with the address in use
+                skipped = f"Floating IP not supported for IPv6 Service {self.key}. Using IPv6 address instead"
+                self.kube.event(self.service, True, Reason.FLOATING_IP_SKIPPED.value, f"{skipped} {address}.")
             self.kube.event(self.service, False, EventReason.ENSURED.value, "Ensured load balancer")
 
     def _progress(self, what: str) -> None:
@@ -292,8 +295,9 @@ class _Run:
                 f"{lb.provisioning_status}"
             )
         self._deleting()
-        owner = lb.name in (self.lb_name, self.legacy)
-        if deletes_load_balancer(self.lb_name, lb, self.legacy):
+        # a legacy-named load balancer stays (OCCM): only listeners tagged with this Service leave it
+        owner = lb.name == self.lb_name
+        if deletes_load_balancer(self.lb_name, lb):
             self._delete_load_balancer(lb, keep_floatingip)
         os_state: Observed = observe(self.gateway, lb, with_fip=False)
         step = next_cleanup_step(self.lb_name, os_state, owner)

@@ -57,18 +57,18 @@ def ethertype(cidr: str) -> str:
 
 
 def wanted_rules(
-    node_ports: Iterable[tuple[str, int]], health_port: int, sources: Iterable[str]
+    node_ports: Iterable[tuple[str, int]], sources: Iterable[str], health_port: int = 0, member_cidr: str = ""
 ) -> frozenset[Rule]:
-    """One ingress rule per (protocol, NodePort) and source CIDR, plus TCP to the health-check NodePort.
+    """One ingress rule per (protocol, NodePort) and source CIDR, plus TCP to the health-check NodePort from
+    the member subnet (as OCCM: the health checks come from the load balancer, whatever the sources).
 
     NodePort 0 (allocateLoadBalancerNodePorts: false) opens nothing.
     """
     ports = {(protocol.lower(), port) for protocol, port in node_ports if port}
-    if health_port:
-        ports.add(("tcp", health_port))
-    return frozenset(
-        Rule(protocol, port, cidr, ethertype(cidr)) for protocol, port in ports for cidr in sources
-    )
+    rules = {Rule(protocol, port, cidr, ethertype(cidr)) for protocol, port in ports for cidr in sources}
+    if health_port and member_cidr:
+        rules.add(Rule("tcp", health_port, member_cidr, ethertype(member_cidr)))
+    return frozenset(rules)
 
 
 def rule_of(observed: OsSecurityRule) -> Rule | None:
@@ -150,10 +150,12 @@ class SecurityGroups:
                 )
             ports = (self.service.get("spec") or {}).get("ports") or ()
             node_ports = [(p.get("protocol") or "TCP", int(p.get("nodePort") or 0)) for p in ports]
-            health_port = next((m.monitor_port for m in members if m.monitor_port), 0) or 0
+            # OCCM opens spec.healthCheckNodePort whenever it is set, whatever the monitor type
+            health_port = int((self.service.get("spec") or {}).get("healthCheckNodePort") or 0)
             sources = list(place.source_ranges) if place.provider == OVN and place.source_ranges else [cidr]
             group = self.gateway.find_security_group(self.name) or self._create()
-            create, delete = rule_changes(wanted_rules(node_ports, health_port, sources), group.rules)
+            wanted = wanted_rules(node_ports, sources, health_port, cidr)
+            create, delete = rule_changes(wanted, group.rules)
             for rule in create:
                 self.gateway.create_security_group_rule(rule.body(group.id))
             for rule_id in delete:

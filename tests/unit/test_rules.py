@@ -322,6 +322,18 @@ WARNED = [
         f"{P}load-balancer-address is written by the controller",
     ),
     _case(
+        "negated-any-tags",
+        service(annotations={"floating-subnet-tags": "!a,b"}),
+        f'{P}floating-subnet-tags: "!a,b" selects floating subnets carrying none of the tags a, b (Neutron '
+        "not-tags-any); OCCM selects the same ones",
+    ),
+    _case(
+        "negated-all-tags",
+        service(annotations={"floating-subnet-tags": "!&a,b"}),
+        f'{P}floating-subnet-tags: "!&a,b" selects floating subnets lacking at least one of the tags a, b '
+        "(Neutron not-tags), as OCCM's documentation says; OCCM's code selects only subnets carrying none",
+    ),
+    _case(
         "ovn-ignores-timeouts",
         service(annotations={"timeout-client-data": "1000"}),
         f"{P}timeout-client-data is ignored by the ovn provider",
@@ -347,6 +359,11 @@ def test_warned_but_allowed(svc: dict[str, Any], config: CloudConfig, fragment: 
     verdict = review(svc, None, [], config)
     assert verdict.allowed, verdict.problems
     assert any(fragment in warning for warning in verdict.warnings), verdict.warnings
+
+
+def test_plain_tag_lists_get_no_negation_warning() -> None:
+    for tags in ("a,b", "&a,b"):
+        assert review(service(annotations={"floating-subnet-tags": tags}), None, [], DEFAULT).warnings == []
 
 
 def test_all_problems_reported_at_once() -> None:
