@@ -4,8 +4,10 @@ one line naming the exact apt-get command plus a non-zero exit instead of a half
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,17 +31,30 @@ def test_present_machine_is_ready_in_seconds_without_calling_apt() -> None:
     assert took < 15, f"took {took:.1f}s"
 
 
-def test_without_root_names_the_exact_apt_get_command_and_fails(tmp_path: Path) -> None:
+def readable_copy() -> Path:
+    """The stdlib-only package files in a folder `nobody` can read (the checkout may sit under /root)."""
+    root = Path(tempfile.mkdtemp(prefix="octavia-lb-machine-", dir="/tmp"))
+    root.chmod(0o755)
+    for name in ("__init__.py", *(f"controlplane/{m}.py" for m in ("__init__", "build", "machine"))):
+        (root / "octavia_lb" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / "octavia_lb" / name, root / "octavia_lb" / name)
+    for path in root.rglob("*"):
+        path.chmod(0o755)
+    return root
+
+
+def test_without_root_names_the_exact_apt_get_command_and_fails() -> None:
     """As `nobody`, with a PATH where redis-server, etcd, wrk and docker-compose cannot be found."""
-    bare_path = tmp_path / "bin"
-    bare_path.mkdir()
-    tmp_path.chmod(0o755)
-    env = {"PATH": str(bare_path), "HOME": str(tmp_path), "PYTHONPATH": str(REPO)}
-    done = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-         SYSTEM_PYTHON, "-m", "octavia_lb.controlplane.machine", "test"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    root = readable_copy()
+    env = {"PATH": str(root / "bin"), "HOME": str(root), "PYTHONPATH": str(root)}
+    try:
+        done = subprocess.run(
+            ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+             SYSTEM_PYTHON, "-m", "octavia_lb.controlplane.machine", "test"],
+            cwd=root, env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(root)
     assert done.returncode == 1, done.stdout + done.stderr
     (line,) = [line for line in done.stderr.splitlines() if line.startswith("[machine] error: ")]
     needs = "`make test` needs redis-server, etcd, wrk (webhook benchmark), docker-compose (compose checks)"
