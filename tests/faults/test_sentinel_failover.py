@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.faults.harness import SCALE, addressed, create_services, delete_all, process_env, wait_converged
+from tests.faults.harness import SCALE, create_in_flight, delete_all, process_env, wait_converged
 from tests.fixtures.redis_sentinel import MASTER_NAME, SentinelGroup
 
 pytestmark = pytest.mark.faults
@@ -38,10 +38,7 @@ def test_master_killed_mid_provisioning_fails_over_and_everything_converges(
     dispatcher = start_dispatcher(**extra)
 
     started = time.monotonic()
-    names = create_services(env, [f"s{i:02d}" for i in range(SERVICES)])
-    time.sleep(1.5)
-    before = len(addressed(env, names))
-    assert before < SERVICES, "every Service converged before the master went away"
+    names, before = create_in_flight(env, "s", SERVICES)
     redis_sentinels.kill_master()
     failover = redis_sentinels.wait_failover(timeout=30)
     took = wait_converged(env, names, timeout=150)
