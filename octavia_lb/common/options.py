@@ -69,6 +69,9 @@ class ServiceOptions:
     # spec.ipFamilies[0], or None when the Service names no family (1.20 servers without dual-stack, manifests
     # given to lint): node addresses are then taken whatever their family, as OCCM does
     address_family: str | None = None
+    # every family of spec.ipFamilies, in order (two for a dual-stack Service): both are served when Octavia
+    # can give the load balancer an additional VIP (model._Builder._families)
+    ip_families: tuple[str, ...] = ()
     explicit: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -154,6 +157,7 @@ def _resolve(view: ServiceView, config: CloudConfig, problems: list[str]) -> Ser
         source_ranges=_source_ranges(view, family, problems),
         ip_family=family,
         address_family=view.ip_families[0] if view.ip_families else None,
+        ip_families=tuple(dict.fromkeys(f for f in view.ip_families if f in ("IPv4", "IPv6"))),
         explicit=frozenset(k for k in a if k in ann.ANNOTATIONS),
         **place,
     )
