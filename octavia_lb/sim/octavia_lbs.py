@@ -54,6 +54,14 @@ def _additional_specs(raw: Any) -> list[dict[str, str]]:
     return specs
 
 
+def _as_additional(port: dict[str, Any], fixed_ips: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Octavia's AdditionalVip rendering of VIP-port fixed IPs after the first."""
+    return [
+        {"subnet_id": ip["subnet_id"], "ip_address": ip["ip_address"], "port_id": port["id"]}
+        for ip in fixed_ips
+    ]
+
+
 def _bad(field: str, value: Any, reason: str) -> ApiError:
     return ApiError(400, f"Invalid input for field/attribute {field}. Value: '{value}'. {reason}")
 
@@ -147,18 +155,18 @@ class LoadBalancers:
         port_id, subnet_id = attrs.pop("vip_port_id", None), attrs.pop("vip_subnet_id", None)
         network_id, address = attrs.pop("vip_network_id", None), attrs.pop("vip_address", None)
         extra = _additional_specs(attrs.pop("additional_vips", None) or [])
-        if port_id and extra:
-            raise validation("Additional VIPs cannot be used with a VIP port (vip_port_id).")
         if port_id:
             port = self.net.store["ports"].get(port_id)
             if port is None or not port["fixed_ips"]:
                 raise ApiError(400, f"Validation failure: Port {port_id} not found or has no fixed IP.")
-            ip = port["fixed_ips"][0]
+            ip, *more = port["fixed_ips"]
+            # a given port is used as it is (allocate_vip): its other fixed IPs become the additional VIPs
             return {
                 "vip_port_id": port_id,
                 "vip_address": ip["ip_address"],
                 "vip_subnet_id": ip["subnet_id"],
                 "vip_network_id": port["network_id"],
+                "additional_vips": _as_additional(port, more),
             }
         subnet = self._vip_subnet(subnet_id, network_id, address)
         self._check_additional(subnet, extra)
@@ -189,7 +197,7 @@ class LoadBalancers:
             "vip_address": ip["ip_address"],
             "vip_subnet_id": ip["subnet_id"],
             "vip_network_id": port["network_id"],
-            "additional_vips": [{**v, "port_id": port["id"]} for v in more],
+            "additional_vips": _as_additional(port, more),
         }
 
     def _check_additional(self, primary: dict[str, Any], extra: list[dict[str, str]]) -> None:

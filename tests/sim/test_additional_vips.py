@@ -141,3 +141,17 @@ def test_octavia_before_2_26_refuses_additional_vips(start_openstack_sim):
     response = raw(conn, "POST", lb_url(old.url, "/lbaas/loadbalancers"), body)
     assert response.status_code == 400 and "additional_vips" in response.json()["faultstring"]
     assert old.control.internal_errors() == []
+
+
+def test_a_given_dual_stack_port_brings_its_own_additional_vip(conn):
+    """Octavia uses a given VIP port as it is (allocate_vip) and makes its other fixed IPs the additional
+    VIPs (_port_to_vip)."""
+    v4, v6 = private_subnet(conn), v6_subnet(conn)
+    port = conn.network.create_port(
+        network_id=v4.network_id, fixed_ips=[{"subnet_id": v4.id}, {"subnet_id": v6.id}]
+    )
+    made = conn.load_balancer.create_load_balancer(vip_port_id=port.id)
+    assert made.vip_address == port.fixed_ips[0]["ip_address"]
+    assert made.additional_vips == [
+        {"subnet_id": v6.id, "ip_address": port.fixed_ips[1]["ip_address"], "port_id": port.id}
+    ]
