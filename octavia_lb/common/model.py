@@ -146,12 +146,10 @@ class NodeView:
 
 @dataclass(frozen=True)
 class AdditionalVip:
-    """A second-family VIP: its subnet on the VIP network, and the subnet of that family for its members
-    (None: members are sent without one and Octavia reaches them through the VIP network)."""
+    """A second-family VIP: its family and its subnet on the VIP network."""
 
     family: str
     subnet_id: str
-    member_subnet_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +161,9 @@ class Discovered:
     floating_network_search: str = ""  # why autodetection found no floating network (a Warning Event)
     additional_vips: tuple[AdditionalVip, ...] = ()  # a dual-stack Service's second family, when it can be
     dual_stack_missing: str = ""  # why it cannot (no subnet of that family, an existing single-VIP LB, …)
+    # (family, subnet) for a dual-stack Service's members: the member subnet for its own family, the
+    # network's subnet of the other (None: sent without a subnet, reached through the VIP network)
+    member_subnets: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -551,8 +552,11 @@ class _Builder:
             return self._serial_members(node_port)
         subnet = self._member_subnet()
         # (family, member subnet) per served family: the first as before, then each additional VIP's family
-        first = self._vip_family() if self.additional else self.opts.address_family
-        served = [(first, subnet)] + [(v.family, v.member_subnet_id) for v in self.additional]
+        served: list[tuple[str | None, str | None]] = [(self.opts.address_family, subnet)]
+        if self.additional:
+            by_family = dict(self.given.discovered.member_subnets)
+            families = (self._vip_family(), *(v.family for v in self.additional))
+            served = [(f, by_family.get(f, subnet if f == families[0] else None)) for f in families]
         members = []
         for node in self.given.nodes:
             if not _selected(node, self.opts.node_selector):

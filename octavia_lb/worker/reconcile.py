@@ -28,7 +28,7 @@ from octavia_lb.common.model import BuildError, DesiredService, Reason, build_de
 from octavia_lb.common.naming import lb_name, legacy_lb_name
 from octavia_lb.common.options import read_options
 from octavia_lb.common.rules import FINALIZER, is_managed
-from octavia_lb.worker import fresh, memo, rename
+from octavia_lb.worker import dual_stack, fresh, memo, rename
 from octavia_lb.worker.apply import observe, run_step
 from octavia_lb.worker.errors import PermanentError, ReconcileError, Requeue, TemporaryError
 from octavia_lb.worker.features import discover, gateway_for
@@ -106,6 +106,13 @@ class _Run:
             self._nodes, self._source_ranges = nodes, options.source_ranges
             lb = self._find(options.load_balancer_id, options.load_balancer_address)
             discovered = discover(self.gateway, options, nodes, self.key, lb.vip_subnet_id if lb else "")
+            dual = dual_stack.discover(self.gateway, options, self.config, discovered.vip_subnet_id, lb)
+            discovered = dataclasses.replace(
+                discovered,
+                additional_vips=dual.additional_vips,
+                dual_stack_missing=dual.dual_stack_missing,
+                member_subnets=dual.member_subnets,
+            )
             want = build_desired(
                 self.service, nodes, self.config, self.cluster, self.gateway.features(), discovered
             )
@@ -246,13 +253,16 @@ class _Run:
             groups.delete()
 
     def _ready(self, want: DesiredService, lb: OsLoadBalancer, address: str) -> None:
-        ingress = want.status.ingress(address)
+        # a dual-stack Service's additional VIPs follow its address (FIP or VIP) in the status
+        more = [vip for family in want.also_serves if (vip := lb.vip_of(family)) and vip != lb.vip_address]
+        ingress = want.status.ingress(address, more)
         old = ready_condition(self.service)
         was_ready = (
             bool(old and old.get("status") == "True")
             and ((self.service.get("status") or {}).get("loadBalancer") or {}).get("ingress") == ingress
         )
-        self.kube.set_status(self.service, ingress, True, "Ready", f"load balancer {lb.id} serves {address}")
+        serves = " and ".join([address, *more])
+        self.kube.set_status(self.service, ingress, True, "Ready", f"load balancer {lb.id} serves {serves}")
         if not was_ready:
             ipv6 = is_ipv6(lb.vip_address)
             for notice in want.notices:

@@ -12,7 +12,10 @@ from octavia_lb.worker.plan import load_balancer_body
 from tests.unit_model.helpers import build, nodes, service
 
 DUAL = {"ipFamilies": ["IPv4", "IPv6"], "ipFamilyPolicy": "PreferDualStack"}
-V6 = Discovered(additional_vips=(AdditionalVip("IPv6", "vip-subnet-v6", "member-subnet-v6"),))
+V6 = Discovered(
+    additional_vips=(AdditionalVip("IPv6", "vip-subnet-v6"),),
+    member_subnets=(("IPv4", "vip-subnet"), ("IPv6", "member-subnet-v6")),
+)
 NODES = nodes("n2=10.0.0.2,fd00::2", "n1=10.0.0.1,fd00::1", "n3=10.0.0.3")
 
 
@@ -48,10 +51,13 @@ def test_create_body_carries_additional_vips_only_for_dual_stack() -> None:
 
 
 def test_ipv6_first_service_serves_ipv4_through_the_additional_vip() -> None:
-    v4 = Discovered(additional_vips=(AdditionalVip("IPv4", "vip-subnet-v4", None),))
+    # the VIP subnet is IPv6; members' subnet is looked up per family (none found for IPv4 here)
+    v4 = Discovered(
+        additional_vips=(AdditionalVip("IPv4", "vip-subnet-v4"),), member_subnets=(("IPv6", "v6"),)
+    )
     got = build(service(ipFamilies=["IPv6", "IPv4"], ipFamilyPolicy="RequireDualStack"), NODES, discovered=v4)
     assert got.also_serves == ("IPv4",)
-    assert _members(got)[:2] == [("n1", "fd00::1", "vip-subnet"), ("n1", "10.0.0.1", None)]
+    assert _members(got)[:2] == [("n1", "fd00::1", "v6"), ("n1", "10.0.0.1", None)]
     assert got.listeners[0].allowed_cidrs == ("::/0", "0.0.0.0/0")
 
 
