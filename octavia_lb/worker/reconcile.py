@@ -32,7 +32,7 @@ from octavia_lb.worker import dual_stack, fresh, memo, rename
 from octavia_lb.worker.apply import observe, run_step
 from octavia_lb.worker.errors import PermanentError, ReconcileError, Requeue, TemporaryError
 from octavia_lb.worker.features import discover, gateway_for
-from octavia_lb.worker.floating import ensure_floating_ip, is_ipv6, release
+from octavia_lb.worker.floating import ensure_floating_ip, is_ipv6, release, shown_addresses
 from octavia_lb.worker.nodes import eligible_nodes
 from octavia_lb.worker.observed import ACTIVE, ERROR, Observed, OsLoadBalancer
 from octavia_lb.worker.openstack import Gateway
@@ -167,7 +167,7 @@ class _Run:
         self.kube.set_annotations(self.service, {LB_ID: lb.id})
         address = fresh.take(self.context.redis, self.context.settings.key_prefix, lb.id, want)
         if address is not None:
-            self.kube.set_annotations(self.service, {LB_ADDRESS: address})
+            self.kube.set_annotations(self.service, {LB_ADDRESS: shown_addresses(want, lb, address)[0]})
             self._security_group(want, lb)
             self._ready(want, lb, address)
             return
@@ -186,7 +186,7 @@ class _Run:
         fips = self.gateway.floating_ips(port_id=lb.vip_port_id) if lb.vip_port_id else []
         os_state = dataclasses.replace(os_state, floating_ip=fips[0] if fips else None)
         address = ensure_floating_ip(self.gateway, want, os_state, owner)
-        self.kube.set_annotations(self.service, {LB_ADDRESS: address})
+        self.kube.set_annotations(self.service, {LB_ADDRESS: shown_addresses(want, lb, address)[0]})
         self._security_group(want, lb)
         self._ready(want, lb, address)
 
@@ -253,20 +253,21 @@ class _Run:
             groups.delete()
 
     def _ready(self, want: DesiredService, lb: OsLoadBalancer, address: str) -> None:
-        # a dual-stack Service's additional VIPs follow its address (FIP or VIP) in the status
-        more = [vip for family in want.also_serves if (vip := lb.vip_of(family)) and vip != lb.vip_address]
-        ingress = want.status.ingress(address, more)
+        # a dual-stack Service shows each served family's address (its FIP for the IPv4 one), in its order
+        first, *more = shown_addresses(want, lb, address)
+        ingress = want.status.ingress(first, more)
         old = ready_condition(self.service)
         was_ready = (
             bool(old and old.get("status") == "True")
             and ((self.service.get("status") or {}).get("loadBalancer") or {}).get("ingress") == ingress
         )
-        serves = " and ".join([address, *more])
+        serves = " and ".join([first, *more])
         self.kube.set_status(self.service, ingress, True, "Ready", f"load balancer {lb.id} serves {serves}")
         if not was_ready:
-            ipv6 = is_ipv6(lb.vip_address)
+            # IPv6 only: an IPv6-first dual-stack Service's IPv4 VIP may still get a floating IP
+            ipv6 = is_ipv6(lb.vip_address) and (want.floating_ip is None or lb.vip_of("IPv4") is None)
             for notice in want.notices:
-                if notice.reason is Reason.FORCED_INTERNAL and (address != lb.vip_address or ipv6):
+                if notice.reason is Reason.FORCED_INTERNAL and (address != lb.vip_of("IPv4") or ipv6):
                     continue  # a floating IP was kept or attached, or none applies: OCCM says nothing then
                 self.kube.event(self.service, True, notice.reason.value, notice.message)
             if ipv6:  # OCCM's text, ending with the address in use

@@ -157,9 +157,65 @@ def test_ipv6_first_service_with_an_ipv6_vip_subnet(dual_env: EnvFactory) -> Non
         ("10.0.0.12", env.ids.private_subnet),
         ("10.0.0.13", env.ids.private_subnet),
     }
-    assert _ingress(env, "six") == [lb["vip_address"], extra["ip_address"]]
-    assert env.fips() == []  # an IPv6-first Service gets no floating IP (see README)
-    assert "LoadBalancerFloatingIPSkipped" in env.reasons("six") and REASON not in env.reasons("six")
+    # the floating IP goes to the IPv4 additional VIP (Neutron picks the port's only IPv4 address)
+    (fip,) = env.fips()
+    assert fip["port_id"] == lb["vip_port_id"] and fip["fixed_ip_address"] == extra["ip_address"]
+    assert _ingress(env, "six") == [lb["vip_address"], fip["floating_ip_address"]]
+    annotations = env.service("six").metadata.annotations
+    assert annotations["loadbalancer.openstack.org/load-balancer-address"] == lb["vip_address"]
+    assert "LoadBalancerFloatingIPSkipped" not in env.reasons("six") and REASON not in env.reasons("six")
+    env.delete_service("six")
+    env.drive("six")
+    assert env.lbs() == [] and env.fips() == []
+
+
+def test_ipv6_first_internal_service_shows_both_vips(dual_env: EnvFactory) -> None:
+    env = dual_env()
+    _nodes(env)
+    env.create_service(
+        "inner",
+        PORTS,
+        {
+            "loadbalancer.openstack.org/subnet-id": _subnet(env, "private-subnet-v6"),
+            "service.beta.kubernetes.io/openstack-internal-load-balancer": "true",
+        },
+        ipFamilyPolicy="RequireDualStack",
+        ipFamilies=["IPv6", "IPv4"],
+    )
+    env.drive("inner")
+    (lb,) = env.lbs()
+    (extra,) = lb["additional_vips"]
+    assert _ingress(env, "inner") == [lb["vip_address"], extra["ip_address"]] and env.fips() == []
+    # OCCM's IPv6 event still applies: the load balancer's VIP is IPv6 and no floating IP is wanted
+    assert "LoadBalancerFloatingIPSkipped" in env.reasons("inner")
+
+
+def test_security_group_opens_node_ports_from_both_member_subnets(dual_env: EnvFactory) -> None:
+    env = dual_env(manage_security_groups="true")
+    conn = env.sim.connect()
+    server = str(uuid.uuid4())
+    v6 = _subnet(env, "private-subnet-v6")
+    port = conn.network.create_port(
+        network_id=env.ids.private_network,
+        device_id=server,
+        device_owner="compute:nova",
+        fixed_ips=[{"subnet_id": env.ids.private_subnet}, {"subnet_id": v6}],
+    )
+    v4_ip, v6_ip = (ip["ip_address"] for ip in port.fixed_ips)
+    env.add_node("a", v4_ip, server, v6_ip)
+    env.create_service("guarded", PORTS, **DUAL)
+    env.drive("guarded")
+    node_port = env.service("guarded").spec.ports[0].node_port
+    state = env.sim.control.state()["network"]
+    (group,) = [g for g in state["security_groups"] if g["name"].startswith("lb-sg-")]
+    rules = {
+        (r["ethertype"], r["remote_ip_prefix"], r["port_range_min"])
+        for r in state["security_group_rules"]
+        if r["security_group_id"] == group["id"]
+    }
+    assert rules == {("IPv4", "10.0.0.0/24", node_port), ("IPv6", "fd00:10::/64", node_port)}
+    (stored,) = [p for p in state["ports"] if p["id"] == port.id]
+    assert group["id"] in stored["security_groups"]
 
 
 def test_octavia_2_25_serves_the_first_family_with_a_warning(old_dual_env: EnvFactory) -> None:

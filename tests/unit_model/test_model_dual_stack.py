@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from octavia_lb.common.model import AdditionalVip, Discovered, Features, Reason, StatusPolicy
+from octavia_lb.worker.floating import shown_addresses
 from octavia_lb.worker.observed import OsLoadBalancer
 from octavia_lb.worker.plan import load_balancer_body
 from tests.unit_model.helpers import build, nodes, service
@@ -59,6 +60,27 @@ def test_ipv6_first_service_serves_ipv4_through_the_additional_vip() -> None:
     assert got.also_serves == ("IPv4",)
     assert _members(got)[:2] == [("n1", "fd00::1", "v6"), ("n1", "10.0.0.1", None)]
     assert got.listeners[0].allowed_cidrs == ("::/0", "0.0.0.0/0")
+    assert got.floating_ip is not None  # for its IPv4 VIP; an IPv6-only Service gets none
+    assert build(service(ipFamilies=["IPv6"]), NODES).floating_ip is None
+
+
+def test_shown_addresses_follow_the_family_order() -> None:
+    def lb(vip: str, extra: str) -> OsLoadBalancer:
+        return OsLoadBalancer.from_api(
+            {"id": "x", "vip_address": vip, "additional_vips": [{"subnet_id": "s", "ip_address": extra}]}
+        )
+
+    v4_first = build(service(**DUAL), NODES, discovered=V6)
+    assert shown_addresses(v4_first, lb("10.0.0.5", "fd00::5"), "203.0.113.5") == ["203.0.113.5", "fd00::5"]
+    v6_first = build(
+        service(ipFamilies=["IPv6", "IPv4"]),
+        NODES,
+        discovered=Discovered(additional_vips=(AdditionalVip("IPv4", "s4"),)),
+    )
+    # the floating IP stands for the IPv4 additional VIP, second in the Service's order
+    assert shown_addresses(v6_first, lb("fd00::5", "10.0.0.5"), "203.0.113.5") == ["fd00::5", "203.0.113.5"]
+    single = build(service(ipFamilies=["IPv4"]), NODES)
+    assert shown_addresses(single, lb("10.0.0.5", "fd00::5"), "203.0.113.5") == ["203.0.113.5"]
 
 
 def test_given_source_ranges_are_kept_as_they_are() -> None:
