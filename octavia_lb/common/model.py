@@ -7,7 +7,7 @@ Octavia features, discovered facts) to a typed, frozen graph. No I/O happens her
     │   └── WantPool       protocol (PROXY/PROXYV2/HTTP/...), algorithm, persistence
     │       ├── WantMember one per eligible node and served IP family (that family's address; serial: any)
     │       └── WantMonitor TCP / UDP-CONNECT / SCTP, or HTTP GET /healthz for externalTrafficPolicy Local
-    ├── WantFloatingIP     None for internal and IPv6 Services
+    ├── WantFloatingIP     None for internal and IPv6-only Services (dual stack: for the IPv4 VIP)
     └── warnings           Warning Events to emit (OCCM's reasons)
 
 Facts that need a cloud lookup (the autodetected VIP subnet, the autodetected floating network, the subnets

@@ -23,6 +23,25 @@ def family_of(address: str) -> str:
     return "IPv6" if ":" in address else "IPv4"
 
 
+class _Subnets:
+    """The two Neutron lookups, each made once per reconcile (members usually share the VIP subnet)."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self._placement: dict[str, tuple[str, int] | None] = {}
+        self._family: dict[tuple[str, int], list[str]] = {}
+
+    def placement(self, subnet_id: str) -> tuple[str, int] | None:
+        if subnet_id not in self._placement:
+            self._placement[subnet_id] = self.gateway.subnet_placement(subnet_id)
+        return self._placement[subnet_id]
+
+    def of_family(self, network_id: str, version: int) -> list[str]:
+        if (network_id, version) not in self._family:
+            self._family[network_id, version] = self.gateway.family_subnets(network_id, version)
+        return self._family[network_id, version]
+
+
 def discover(
     gateway: Gateway, options: ServiceOptions, config: CloudConfig, vip_subnet: str, lb: OsLoadBalancer | None
 ) -> Discovered:
@@ -33,15 +52,16 @@ def discover(
     if not gateway.features().additional_vips:
         return Discovered()  # no lookup: the builder says why by itself
     vip_subnet = options.subnet_id or vip_subnet  # the builder's choice (`_vip_subnet`)
-    found, missing = additional_vips(gateway, options, vip_subnet, lb)
+    subnets = _Subnets(gateway)
+    found, missing = additional_vips(subnets, options, vip_subnet, lb)
     if not found:
         return Discovered(dual_stack_missing=missing)
     members = options.member_subnet_id or lb_conf.subnet_id or vip_subnet  # the builder's `_member_subnet`
-    return Discovered(additional_vips=found, member_subnets=member_subnets(gateway, families, members))
+    return Discovered(additional_vips=found, member_subnets=member_subnets(subnets, families, members))
 
 
 def additional_vips(
-    gateway: Gateway, options: ServiceOptions, vip_subnet: str, lb: OsLoadBalancer | None
+    gateway: _Subnets, options: ServiceOptions, vip_subnet: str, lb: OsLoadBalancer | None
 ) -> tuple[tuple[AdditionalVip, ...], str]:
     """(the additional VIPs to build with, why a family is left out or "")."""
     families = options.ip_families
@@ -52,20 +72,20 @@ def additional_vips(
         # load balancer exists
         return (), f"the VIP port {options.port_id} (port-id) has no address of the other family"
     if vip_subnet:
-        placed = gateway.subnet_placement(vip_subnet)
+        placed = gateway.placement(vip_subnet)
         if placed is None:
             return (), ""  # Octavia itself rejects the create and says so
         network, primary = placed[0], FAMILY[placed[1]]
     elif options.network_id:  # Octavia picks the VIP subnet, an IPv4 one when there is one
         network = options.network_id
-        primary = "IPv4" if gateway.family_subnets(network, 4) else "IPv6"
+        primary = "IPv4" if gateway.of_family(network, 4) else "IPv6"
     else:
         return (), ""
     found: list[AdditionalVip] = []
     for family in families:
         if family == primary:
             continue
-        candidates = gateway.family_subnets(network, VERSION[family])
+        candidates = gateway.of_family(network, VERSION[family])
         if not candidates:
             return (), f"the VIP network {network} has no {family} subnet"
         found.append(AdditionalVip(family, candidates[0]))
@@ -73,7 +93,7 @@ def additional_vips(
 
 
 def _of_load_balancer(
-    gateway: Gateway, families: tuple[str, ...], lb: OsLoadBalancer
+    gateway: _Subnets, families: tuple[str, ...], lb: OsLoadBalancer
 ) -> tuple[tuple[AdditionalVip, ...], str]:
     primary = family_of(lb.vip_address) if lb.vip_address else families[0]
     found: list[AdditionalVip] = []
@@ -83,8 +103,8 @@ def _of_load_balancer(
         subnet = next((s for s, ip in lb.additional_vips if family_of(ip) == family), None)
         if subnet is None:
             # say the cause: a network without that family, or a load balancer made before (single-stack)
-            placed = gateway.subnet_placement(lb.vip_subnet_id) if lb.vip_subnet_id else None
-            if placed is not None and not gateway.family_subnets(placed[0], VERSION[family]):
+            placed = gateway.placement(lb.vip_subnet_id) if lb.vip_subnet_id else None
+            if placed is not None and not gateway.of_family(placed[0], VERSION[family]):
                 return (), f"the VIP network {placed[0]} has no {family} subnet"
             return (), (
                 f"load balancer {lb.id} has no {family} VIP, and Octavia adds VIPs only when it creates a "
@@ -95,11 +115,11 @@ def _of_load_balancer(
 
 
 def member_subnets(
-    gateway: Gateway, families: tuple[str, ...], members: str
+    gateway: _Subnets, families: tuple[str, ...], members: str
 ) -> tuple[tuple[str, str | None], ...]:
     """Each family's member subnet: `members` (member-subnet-id, else cloud.conf subnet-id, else the VIP
     subnet, as OCCM) for its own family, the first subnet of the other family on its network, or None."""
-    placed = gateway.subnet_placement(members) if members else None
+    placed = gateway.placement(members) if members else None
     if placed is None:
         return ()
     network, version = placed
@@ -108,6 +128,6 @@ def member_subnets(
         if VERSION[family] == version:
             found.append((family, members))
         else:
-            candidates = gateway.family_subnets(network, VERSION[family])
+            candidates = gateway.of_family(network, VERSION[family])
             found.append((family, candidates[0] if candidates else None))
     return tuple(found)

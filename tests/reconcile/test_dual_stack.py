@@ -22,7 +22,7 @@ from octavia_lb.sim.versions import ApiVersion
 from tests.fixtures.simulator import OpenStackSim
 from tests.reconcile.conftest import Env, EnvFactory, env_factory
 
-V6_NET = ipaddress.ip_network("fd00:10::/64")
+V6_NET = ipaddress.ip_network("fd00:20::/64")
 PORTS = [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}]
 DUAL = {"ipFamilyPolicy": "PreferDualStack", "ipFamilies": ["IPv4", "IPv6"]}
 REASON = "LoadBalancerDualStackUnavailable"
@@ -79,8 +79,8 @@ def old_dual_env(
 
 
 def _nodes(env: Env) -> None:
-    env.add_node("a", "10.0.0.11", "", "fd00:10::11")
-    env.add_node("b", "10.0.0.12", "", "fd00:10::12")
+    env.add_node("a", "10.0.0.11", "", "fd00:20::11")
+    env.add_node("b", "10.0.0.12", "", "fd00:20::12")
     env.add_node("c", "10.0.0.13")  # an IPv4-only node: a member of the IPv4 family only
 
 
@@ -113,8 +113,8 @@ def test_dual_stack_service_gets_both_families(dual_env: EnvFactory) -> None:
         ("10.0.0.11", node_port, v4),
         ("10.0.0.12", node_port, v4),
         ("10.0.0.13", node_port, v4),
-        ("fd00:10::11", node_port, v6),
-        ("fd00:10::12", node_port, v6),
+        ("fd00:20::11", node_port, v6),
+        ("fd00:20::12", node_port, v6),
     ]
     # the IPv4 VIP still gets its floating IP (Neutron picks the port's only IPv4 address)
     (fip,) = env.fips()
@@ -125,9 +125,9 @@ def test_dual_stack_service_gets_both_families(dual_env: EnvFactory) -> None:
     assert REASON not in env.reasons("web") and "EnsuredLoadBalancer" in env.reasons("web")
 
     # a new dual-stack node joins both families' members; deletion removes everything
-    env.add_node("d", "10.0.0.14", "", "fd00:10::14")
+    env.add_node("d", "10.0.0.14", "", "fd00:20::14")
     env.drive("web")
-    assert {a for a, _, _ in _members(env)} >= {"10.0.0.14", "fd00:10::14"} and len(_members(env)) == 7
+    assert {a for a, _, _ in _members(env)} >= {"10.0.0.14", "fd00:20::14"} and len(_members(env)) == 7
     env.delete_service("web")
     env.drive("web")
     assert env.lbs() == [] and env.fips() == []
@@ -151,8 +151,8 @@ def test_ipv6_first_service_with_an_ipv6_vip_subnet(dual_env: EnvFactory) -> Non
     assert extra["subnet_id"] == env.ids.private_subnet and "." in extra["ip_address"]
     # members: the IPv6 ones on the VIP subnet; the IPv4 ones on cloud.conf's subnet-id (OCCM's member rule)
     assert {(a, s) for a, _, s in _members(env)} == {
-        ("fd00:10::11", v6),
-        ("fd00:10::12", v6),
+        ("fd00:20::11", v6),
+        ("fd00:20::12", v6),
         ("10.0.0.11", env.ids.private_subnet),
         ("10.0.0.12", env.ids.private_subnet),
         ("10.0.0.13", env.ids.private_subnet),
@@ -213,7 +213,7 @@ def test_security_group_opens_node_ports_from_both_member_subnets(dual_env: EnvF
         for r in state["security_group_rules"]
         if r["security_group_id"] == group["id"]
     }
-    assert rules == {("IPv4", "10.0.0.0/24", node_port), ("IPv6", "fd00:10::/64", node_port)}
+    assert rules == {("IPv4", "10.0.0.0/24", node_port), ("IPv6", "fd00:20::/64", node_port)}
     (stored,) = [p for p in state["ports"] if p["id"] == port.id]
     assert group["id"] in stored["security_groups"]
 
@@ -283,3 +283,36 @@ def _v4_only_network(env: Env) -> tuple[str, str]:
     router = conn.network.find_router("router1", ignore_missing=False)
     conn.network.add_interface_to_router(router, subnet_id=subnet.id)
     return network.id, subnet.id
+
+
+def _calls(env: Env, name: str) -> dict[str, int]:
+    env.sim.control.clear_counts()
+    env.drive(name)
+    return {route: n for route, n in env.sim.control.counts().items() if n}
+
+
+def test_dual_stack_costs_the_same_writes_and_a_few_reads(dual_env: EnvFactory) -> None:
+    """The figures of the README: OpenStack calls from creation to ready, single vs dual stack."""
+    env = dual_env()
+    _nodes(env)
+    env.create_service("zero", PORTS, ipFamilyPolicy="SingleStack", ipFamilies=["IPv4"])
+    env.drive("zero")  # the first run authenticates and reads Octavia's versions
+    env.create_service("one", PORTS, ipFamilyPolicy="SingleStack", ipFamilies=["IPv4"])
+    single = _calls(env, "one")
+    env.create_service("two", PORTS, **DUAL)
+    dual = _calls(env, "two")
+    print(f"\nsingle: {sum(single.values())} {single}\ndual: {sum(dual.values())} {dual}")
+
+    def writes(calls: dict[str, int]) -> dict[str, int]:
+        return {r: n for r, n in calls.items() if not r.startswith(("GET", "HEAD"))}
+
+    assert writes(dual) == writes(single)  # one fully populated create, one floating IP
+    extra = sum(dual.values()) - sum(single.values())
+    # one subnet GET and one subnet list per reconcile run (the VIP network's other family, shared by the
+    # members; an existing load balancer names its own VIPs); no other call is added
+    subnet_calls = ("GET /networking/v2.0/subnets/{id}", "GET /networking/v2.0/subnets")
+    assert {r for r in dual if r not in single} == set(subnet_calls)
+    assert dual[subnet_calls[0]] == dual[subnet_calls[1]] and extra >= 4
+    assert {r: n for r, n in dual.items() if r not in subnet_calls and not r.endswith("/{id}")} == {
+        r: n for r, n in single.items() if not r.endswith("/{id}")
+    }

@@ -24,7 +24,7 @@ def v6_subnet(conn):
 
 def test_private_network_has_an_ipv6_subnet(conn):
     v4, v6 = private_subnet(conn), v6_subnet(conn)
-    assert v6.network_id == v4.network_id and v6.ip_version == 6 and v6.cidr == "fd00:10::/64"
+    assert v6.network_id == v4.network_id and v6.ip_version == 6 and v6.cidr == "fd00:20::/64"
     assert [s.id for s in conn.network.subnets(network_id=v4.network_id, ip_version=6)] == [v6.id]
 
 
@@ -36,7 +36,7 @@ def test_additional_vip_is_a_second_address_on_the_vip_port(conn):
     assert ipaddress.ip_address(made.vip_address).version == 4
     (extra,) = made.additional_vips
     assert extra["subnet_id"] == v6.id and extra["port_id"] == made.vip_port_id
-    assert ipaddress.ip_address(extra["ip_address"]) in ipaddress.ip_network("fd00:10::/64")
+    assert ipaddress.ip_address(extra["ip_address"]) in ipaddress.ip_network("fd00:20::/64")
     port = conn.network.get_port(made.vip_port_id)
     assert [(ip["subnet_id"], ip["ip_address"]) for ip in port.fixed_ips] == [
         (v4.id, made.vip_address),
@@ -73,7 +73,7 @@ def test_octavia_multi_vip_validation(conn, sim, extra, message):
     spec = {
         "same-subnet": {"subnet_id": v4.id},
         "public": {"subnet_id": public.id},
-        "no-id": {"ip_address": "fd00:10::5"},
+        "no-id": {"ip_address": "fd00:20::5"},
         "not-uuid": {"subnet_id": "v6"},
     }[extra]
     before = len(list(conn.network.ports()))
