@@ -443,7 +443,7 @@ class _Builder:
         opts, view = self.opts, self.view
         if opts.internal:
             return None
-        if opts.ip_family == "IPv6" and "IPv4" not in (v.family for v in self.additional):
+        if opts.ip_family == "IPv6" and not self.additional:  # dual stack: for the IPv4 VIP
             return None  # the worker says LoadBalancerFloatingIPSkipped once it knows the IPv6 VIP
         network = opts.floating_network_id or self.given.discovered.floating_network_id
         search = self.given.discovered.floating_network_search

@@ -49,17 +49,15 @@ def is_ipv6(address: str | None) -> bool:
 
 
 def shown_addresses(want: DesiredService, lb: OsLoadBalancer, address: str) -> list[str]:
-    """The Service's addresses in its family order: `address` (from ensure_floating_ip) for the VIP it
-    stands for, each additional VIP of a served family for the others (a single-stack Service: [address])."""
-    v4_stands_in = is_ipv6(lb.vip_address) and "IPv4" in want.also_serves and want.floating_ip is not None
-    shown = [lb.vip_address if v4_stands_in else address]
-    for family in want.also_serves:
-        vip = lb.vip_of(family)
-        if family == "IPv4" and v4_stands_in:
-            shown.append(address)
-        elif vip and vip != lb.vip_address:
-            shown.append(vip)
-    return shown
+    """The Service's addresses in its `ipFamilies` order: `address` (from ensure_floating_ip) for the VIP
+    it stands for, the load balancer's VIP for the other family (a single-stack Service: [address])."""
+    if not want.also_serves:
+        return [address]
+    by_family = {family: lb.vip_of(family) for family in ("IPv4", "IPv6")}
+    no_fip = is_ipv6(lb.vip_address) and (want.floating_ip is None or by_family["IPv4"] is None)
+    by_family["IPv6" if no_fip else "IPv4"] = address
+    order = [want.ip_family, *(f for f in ("IPv4", "IPv6") if f != want.ip_family)]
+    return [found for family in order if (found := by_family[family])]
 
 
 def release(gateway: Gateway, fip: OsFloatingIP, keep: bool, who: str) -> None:

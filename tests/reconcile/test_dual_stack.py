@@ -169,6 +169,21 @@ def test_ipv6_first_service_with_an_ipv6_vip_subnet(dual_env: EnvFactory) -> Non
     assert env.lbs() == [] and env.fips() == []
 
 
+def test_ipv6_first_service_on_the_ipv4_vip_subnet(dual_env: EnvFactory) -> None:
+    """cloud.conf's (IPv4) VIP subnet decides the primary VIP; the status still follows ipFamilies."""
+    env = dual_env()
+    _nodes(env)
+    env.create_service("v6v4", PORTS, ipFamilyPolicy="PreferDualStack", ipFamilies=["IPv6", "IPv4"])
+    env.drive("v6v4")
+    (lb,) = env.lbs()
+    (extra,) = lb["additional_vips"]
+    assert "." in lb["vip_address"] and ipaddress.ip_address(extra["ip_address"]) in V6_NET
+    (fip,) = env.fips()
+    assert fip["fixed_ip_address"] == lb["vip_address"]
+    assert _ingress(env, "v6v4") == [extra["ip_address"], fip["floating_ip_address"]]
+    assert len(_members(env)) == 5
+
+
 def test_ipv6_first_internal_service_shows_both_vips(dual_env: EnvFactory) -> None:
     env = dual_env()
     _nodes(env)

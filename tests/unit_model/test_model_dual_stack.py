@@ -79,6 +79,13 @@ def test_shown_addresses_follow_the_family_order() -> None:
     )
     # the floating IP stands for the IPv4 additional VIP, second in the Service's order
     assert shown_addresses(v6_first, lb("fd00::5", "10.0.0.5"), "203.0.113.5") == ["fd00::5", "203.0.113.5"]
+    # an IPv6-first Service whose VIP subnet is IPv4: the IPv6 VIP is the additional one, still shown first
+    v6_first_v4_vip = build(service(ipFamilies=["IPv6", "IPv4"]), NODES, discovered=V6)
+    assert v6_first_v4_vip.floating_ip is not None
+    assert shown_addresses(v6_first_v4_vip, lb("10.0.0.5", "fd00::5"), "203.0.113.5") == [
+        "fd00::5",
+        "203.0.113.5",
+    ]
     single = build(service(ipFamilies=["IPv4"]), NODES)
     assert shown_addresses(single, lb("10.0.0.5", "fd00::5"), "203.0.113.5") == ["203.0.113.5"]
 
