@@ -85,7 +85,18 @@ def apply_bad(kubectl: Kubectl, folder: Path) -> list[str]:
         if done.returncode == 0:
             accepted.append(path.name)
             print(f"  {path.name}: ACCEPTED (expected a rejection)", flush=True)
+        elif " created" in done.stdout:
+            _drop_half_admitted(kubectl, path, done.stdout)
     return accepted
+
+
+def _drop_half_admitted(kubectl: Kubectl, path: Path, created: str) -> None:
+    """A file of two sharers: the first is admitted (the webhook refuses only the one joining after it).
+    Delete it again so the demo leaves no Service waiting for a load balancer that does not exist."""
+    names = [line.split()[0] for line in created.splitlines() if line.endswith(" created")]
+    print(f"  {path.name}: {', '.join(names)} admitted first (only the Service joining after it is refused); "
+          "deleted again", flush=True)
+    kubectl.run("delete", "-f", str(path), "--ignore-not-found", "--wait=false")
 
 
 def wait_for_external_ips(kubectl: Kubectl, services: list[tuple[str, str]], timeout: float) -> list[str]:

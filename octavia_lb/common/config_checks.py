@@ -7,7 +7,7 @@ webhook log them.
 from __future__ import annotations
 
 from octavia_lb.common.config import CONTAINER_STORES, KNOWN_PROVIDERS, CloudConfig
-from octavia_lb.common.subnets import SubnetSpecError, parse_name_pattern, parse_tag_filter
+from octavia_lb.common.subnets import SubnetSpecError, TagFilter, parse_name_pattern, parse_tag_filter
 
 
 def semantic_warnings(config: CloudConfig) -> list[str]:
@@ -50,7 +50,11 @@ def _subnet_spec_warnings(section: str, pattern: str, tags: str) -> list[str]:
         if not value:
             continue
         try:
-            parse(value)
+            parsed = parse(value)
         except SubnetSpecError as exc:
             found.append(f"{section} {key} = {value!r}: {exc}")
+            continue
+        note = parsed.negation_note() if isinstance(parsed, TagFilter) else None
+        if note:
+            found.append(f"{section} {key} = {value!r} {note}")
     return found

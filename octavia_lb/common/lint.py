@@ -1,8 +1,11 @@
 """`octavia-lb lint [--cloud-config FILE] FILE|- ...`: the webhook's rules, offline, for CI pipelines.
 
-All files of one call form one cluster, so Services that share a load balancer through
-`load-balancer-id` are each other's peers. Output: one line per warning and one verdict line per
-Service (`<ns>/<name>: ok`, `<ns>/<name>: denied: <message>`, `<ns>/<name>: warning: <text>`).
+All files of one call form one cluster, read in the order `kubectl apply -f` of the same files would
+send them: each Service is reviewed against those before it that were admitted, so of several Services
+over-sharing one load balancer only the ones that join too late are denied, as the webhook would. A
+Service named twice is reviewed the second time as an update of the first. Output: one line per warning
+and one verdict line per Service (`<ns>/<name>: ok`, `<ns>/<name>: denied: <message>`,
+`<ns>/<name>: warning: <text>`).
 Exit 0 when all would be admitted, 1 when any would be denied, 2 when the input or cloud.conf
 cannot be read.
 """
@@ -36,15 +39,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def lint_services(services: list[Mapping[str, Any]], config: CloudConfig, out: TextIO) -> int:
-    """Review every Service against the others; print the lines; return the exit code."""
-    peers = [peer for peer in (peer_of(svc, config) for svc in services) if peer is not None]
+    """Review the Services in admission order; print the lines; return the exit code."""
+    admitted: dict[str, Mapping[str, Any]] = {}  # namespace/name → the object the cluster would hold
     denied = False
     for svc in services:
-        verdict = review(svc, None, peers, config)
         view = ServiceView.from_dict(svc)
         label = f"{view.namespace}/{view.name or '<no name>'}"
+        peers = [peer for key, obj in admitted.items() if key != label and (peer := peer_of(obj, config))]
+        verdict = review(svc, admitted.get(label), peers, config)
         for warning in verdict.warnings:
             print(f"{label}: warning: {warning}", file=out)
         print(f"{label}: ok" if verdict.allowed else f"{label}: denied: {verdict.message}", file=out)
+        if verdict.allowed:
+            admitted[label] = svc
         denied = denied or not verdict.allowed
     return EXIT_DENIED if denied else EXIT_OK

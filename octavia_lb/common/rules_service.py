@@ -9,6 +9,7 @@ from collections.abc import Callable
 from octavia_lb.common import annotations as ann
 from octavia_lb.common.rule_context import Context, Findings
 from octavia_lb.common.service import show
+from octavia_lb.common.subnets import SubnetSpecError, parse_tag_filter
 from octavia_lb.common.values import ProxyProtocol
 
 UDP_MIN_DELAY = 3  # Octavia's udp_connect_min_interval_health_monitor default
@@ -116,12 +117,19 @@ def check_soft(ctx: Context, out: Findings) -> None:
             out.warn(f"unknown annotation {key} is ignored{hint}")
     families = ctx.view.ip_families
     if len(families) > 1:
-        out.warn(f"spec.ipFamilies: {show(list(families))} has two families; only the first ({families[0]}) "
-                 f"gets a load balancer")
+        out.warn(_two_families(ctx, families))
     if ctx.options.internal:
         for name in _FLOATING:
             if ctx.raw(name) is not None:
                 out.warn(f"{ann.key(name)} is ignored on an internal Service (no floating IP)")
+    tags = ctx.raw("floating-subnet-tags")
+    if tags is not None and tags.startswith("!") and not ctx.options.internal:
+        try:
+            note = parse_tag_filter(tags).negation_note()
+        except SubnetSpecError:
+            note = None  # already denied as a parse problem
+        if note:
+            out.warn(f"{ann.key('floating-subnet-tags')}: {show(tags)} {note}")
     if ctx.old is None and ctx.raw("load-balancer-address") is not None:
         out.warn(f"{ann.key('load-balancer-address')} is written by the controller; the value you set "
                  f"({show(ctx.raw('load-balancer-address'))}) will be replaced")
@@ -134,3 +142,17 @@ RULES: tuple[Callable[[Context, Findings], None], ...] = (
     check_ovn,
     check_soft,
 )
+
+
+def _two_families(ctx: Context, families: tuple[str, ...]) -> str:
+    """What a dual-stack Service gets, from what admission knows (cloud.conf, not Octavia's version)."""
+    head = f"spec.ipFamilies: {show(list(families))} has two families; "
+    lb = ctx.config.load_balancer
+    if lb.lb_provider == "ovn":
+        return head + f"only the first ({families[0]}) is served with cloud.conf lb-provider = ovn"
+    if lb.provider_requires_serial_api_calls:
+        return (head + f"only the first ({families[0]}) is served with cloud.conf "
+                "provider-requires-serial-api-calls = true")
+    return (head + f"both are served when Octavia has API 2.26+ (additional VIPs) and the VIP network has an "
+            f"{families[1]} subnet; otherwise only {families[0]}, with a LoadBalancerDualStackUnavailable "
+            "event saying why")

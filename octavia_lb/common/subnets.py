@@ -8,6 +8,11 @@ Semantics follow OCCM's `loadbalancer_subnet_match.go`:
 - tags: a leading `!` negates, then a leading `&` means "all of" instead of "any of" (so `!&a,b` is valid
   and `&!a` is not); tags are separated by commas or blanks. Each of the four forms maps onto one Neutron
   list filter (`TagMode`).
+
+Negated tag lists follow OCCM's documentation ("a preceding ! negates the condition"): `!a,b` selects subnets
+with none of the tags, `!&a,b` those lacking at least one. OCCM's code sends `!&a,b` to Neutron as
+`not-tags-any`, which already drops every subnet carrying any of the tags, so under OCCM `!&a,b` selects the
+same subnets as `!a,b`. `negation_note` says this to the user at admission.
 """
 
 from __future__ import annotations
@@ -110,6 +115,17 @@ class TagFilter:
     def neutron_filter(self) -> dict[str, str]:
         """Query parameters for `GET /v2.0/subnets` that select the same subnets."""
         return {self.mode.value: ",".join(self.tags)} if self.tags else {}
+
+    def negation_note(self) -> str | None:
+        """For a negated list: which subnets it selects here and how OCCM differs; None otherwise."""
+        listed = ", ".join(self.tags)
+        if self.mode is TagMode.NOT_ANY:
+            return (f"selects floating subnets carrying none of the tags {listed} (Neutron not-tags-any); "
+                    "OCCM selects the same ones")
+        if self.mode is TagMode.NOT_ALL:
+            return (f"selects floating subnets lacking at least one of the tags {listed} (Neutron not-tags), "
+                    "as OCCM's documentation says; OCCM's code selects only subnets carrying none of them")
+        return None
 
     def matches(self, subnet_tags: Iterable[str]) -> bool:
         """Client-side equivalent of the Neutron filter (empty list: any→False, all→True, !any→True,

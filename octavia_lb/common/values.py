@@ -136,6 +136,10 @@ def parse_node_selector(raw: str) -> dict[str, str]:
         if not item:
             continue
         key, _, value = item.partition("=")
+        if key != key.rstrip() or value != value.lstrip():
+            # OCCM keeps these blanks in the label key or value, so the selector would match no node
+            _fail(f"has item {item!r} with blanks around '='; OCCM keeps them as part of the label, so it "
+                  f"would match no node; write {key.strip()}={value.strip()}")
         key, value = key.strip(), value.strip()
         if not is_label_key(key):
             _fail(f"has item {item!r} whose key {key!r} is not a label key; use key[=value] items such as "

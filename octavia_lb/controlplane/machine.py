@@ -1,7 +1,8 @@
 """Makes this machine ready for `make run` or `make test`: Debian packages, then the cached kube-apiserver.
 
 The README promises that its two commands work on a fresh Debian 12 machine, so they call this first.
-Standard library only: it runs before the virtualenv exists (`python3 -m octavia_lb.controlplane.machine run`).
+Standard library only: it runs before the virtualenv exists
+(`python3 -m octavia_lb.controlplane.machine run`).
 Idempotent and quick when everything is present (no apt call at all). As root it installs what is missing
 with apt-get; otherwise it prints the exact apt-get command and exits non-zero.
 """
@@ -56,7 +57,7 @@ RUN_NEEDS = (
 TEST_NEEDS = (
     *RUN_NEEDS,
     Need("wrk (webhook benchmark)", _command("wrk"), "wrk"),
-    Need("docker-compose (compose file checks)", _command("docker-compose"), "docker-compose", no_recommends=True),
+    Need("docker-compose (compose checks)", _command("docker-compose"), "docker-compose", no_recommends=True),
 )
 NEEDS = {"run": RUN_NEEDS, "test": TEST_NEEDS}
 

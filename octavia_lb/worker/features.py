@@ -60,7 +60,7 @@ def discover(
     subnet = existing_vip_subnet
     if not (subnet or options.subnet_id or options.network_id or options.port_id) and nodes:
         node = nodes[0]
-        address, server = node.address(options.ip_family), server_id(node.provider_id)
+        address, server = node.address(options.address_family), server_id(node.provider_id)
         if address and server:
             subnet = gateway.subnet_of_address(server, address)
         if not subnet:

@@ -376,17 +376,19 @@ def load_balancer_body(want: DesiredService) -> dict[str, Any]:
         "vip_subnet_id": lb.vip_subnet_id,
         "vip_network_id": lb.vip_network_id,
         "vip_address": lb.vip_address,
+        # a dual-stack Service's second family (Octavia 2.26): one more address on the same VIP port
+        "additional_vips": [{"subnet_id": subnet} for subnet in lb.additional_vip_subnets],
     }
     body.update({k: v for k, v in optional.items() if v})
     return body
 
 
 # ---- cleanup --------------------------------------------------------------------------------------
-def deletes_load_balancer(lb_name: str, lb: OsLoadBalancer, legacy_name: str = "") -> bool:
-    """OCCM's needDeleteLB: made by a cluster (or this Service's legacy name), and no other Service's tag."""
+def deletes_load_balancer(lb_name: str, lb: OsLoadBalancer) -> bool:
+    """OCCM's needDeleteLB: named `kube_service_…` and carrying no other Service's tag. A legacy-named
+    (`a<uid>`) load balancer stays, as in OCCM: only this Service's listeners and tag leave it."""
     others = [t for t in lb.tags if t.startswith(naming.LB_PREFIX) and t != lb_name]
-    made_here = naming.is_kube_lb_name(lb.name) or bool(legacy_name and lb.name == legacy_name)
-    return made_here and not others
+    return naming.is_kube_lb_name(lb.name) and not others
 
 
 def next_teardown_step(os_state: Observed) -> Step | None:

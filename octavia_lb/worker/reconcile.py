@@ -28,11 +28,11 @@ from octavia_lb.common.model import BuildError, DesiredService, Reason, build_de
 from octavia_lb.common.naming import lb_name, legacy_lb_name
 from octavia_lb.common.options import read_options
 from octavia_lb.common.rules import FINALIZER, is_managed
-from octavia_lb.worker import fresh, memo, rename
+from octavia_lb.worker import dual_stack, fresh, memo, rename
 from octavia_lb.worker.apply import observe, run_step
 from octavia_lb.worker.errors import PermanentError, ReconcileError, Requeue, TemporaryError
 from octavia_lb.worker.features import discover, gateway_for
-from octavia_lb.worker.floating import ensure_floating_ip, release
+from octavia_lb.worker.floating import ensure_floating_ip, is_ipv6, release, shown_addresses
 from octavia_lb.worker.nodes import eligible_nodes
 from octavia_lb.worker.observed import ACTIVE, ERROR, Observed, OsLoadBalancer
 from octavia_lb.worker.openstack import Gateway
@@ -106,6 +106,13 @@ class _Run:
             self._nodes, self._source_ranges = nodes, options.source_ranges
             lb = self._find(options.load_balancer_id, options.load_balancer_address)
             discovered = discover(self.gateway, options, nodes, self.key, lb.vip_subnet_id if lb else "")
+            dual = dual_stack.discover(self.gateway, options, self.config, discovered.vip_subnet_id, lb)
+            discovered = dataclasses.replace(
+                discovered,
+                additional_vips=dual.additional_vips,
+                dual_stack_missing=dual.dual_stack_missing,
+                member_subnets=dual.member_subnets,
+            )
             want = build_desired(
                 self.service, nodes, self.config, self.cluster, self.gateway.features(), discovered
             )
@@ -160,7 +167,7 @@ class _Run:
         self.kube.set_annotations(self.service, {LB_ID: lb.id})
         address = fresh.take(self.context.redis, self.context.settings.key_prefix, lb.id, want)
         if address is not None:
-            self.kube.set_annotations(self.service, {LB_ADDRESS: address})
+            self.kube.set_annotations(self.service, {LB_ADDRESS: shown_addresses(want, lb, address)[0]})
             self._security_group(want, lb)
             self._ready(want, lb, address)
             return
@@ -179,7 +186,7 @@ class _Run:
         fips = self.gateway.floating_ips(port_id=lb.vip_port_id) if lb.vip_port_id else []
         os_state = dataclasses.replace(os_state, floating_ip=fips[0] if fips else None)
         address = ensure_floating_ip(self.gateway, want, os_state, owner)
-        self.kube.set_annotations(self.service, {LB_ADDRESS: address})
+        self.kube.set_annotations(self.service, {LB_ADDRESS: shown_addresses(want, lb, address)[0]})
         self._security_group(want, lb)
         self._ready(want, lb, address)
 
@@ -246,19 +253,26 @@ class _Run:
             groups.delete()
 
     def _ready(self, want: DesiredService, lb: OsLoadBalancer, address: str) -> None:
-        ingress = want.status.ingress(address)
+        # a dual-stack Service shows each served family's address (its FIP for the IPv4 one), in its order
+        first, *more = shown_addresses(want, lb, address)
+        ingress = want.status.ingress(first, more)
         old = ready_condition(self.service)
         was_ready = (
             bool(old and old.get("status") == "True")
             and ((self.service.get("status") or {}).get("loadBalancer") or {}).get("ingress") == ingress
         )
-        self.kube.set_status(self.service, ingress, True, "Ready", f"load balancer {lb.id} serves {address}")
+        serves = " and ".join([first, *more])
+        self.kube.set_status(self.service, ingress, True, "Ready", f"load balancer {lb.id} serves {serves}")
         if not was_ready:
+            # IPv6 only: an IPv6-first dual-stack Service's IPv4 VIP may still get a floating IP
+            ipv6 = is_ipv6(lb.vip_address) and (want.floating_ip is None or lb.vip_of("IPv4") is None)
             for notice in want.notices:
-                message = notice.message
-                if notice.reason is Reason.FLOATING_IP_SKIPPED:  # OCCM's text ends with the address in use
-                    message = f"{message.removesuffix('.')} {address}."
-                self.kube.event(self.service, True, notice.reason.value, message)
+                if notice.reason is Reason.FORCED_INTERNAL and (address != lb.vip_of("IPv4") or ipv6):
+                    continue  # a floating IP was kept or attached, or none applies: OCCM says nothing then
+                self.kube.event(self.service, True, notice.reason.value, notice.message)
+            if ipv6:  # OCCM's text, ending with the address in use
+                skipped = f"Floating IP not supported for IPv6 Service {self.key}. Using IPv6 address instead"
+                self.kube.event(self.service, True, Reason.FLOATING_IP_SKIPPED.value, f"{skipped} {address}.")
             self.kube.event(self.service, False, EventReason.ENSURED.value, "Ensured load balancer")
 
     def _progress(self, what: str) -> None:
@@ -292,8 +306,9 @@ class _Run:
                 f"{lb.provisioning_status}"
             )
         self._deleting()
-        owner = lb.name in (self.lb_name, self.legacy)
-        if deletes_load_balancer(self.lb_name, lb, self.legacy):
+        # a legacy-named load balancer stays (OCCM): only listeners tagged with this Service leave it
+        owner = lb.name == self.lb_name
+        if deletes_load_balancer(self.lb_name, lb):
             self._delete_load_balancer(lb, keep_floatingip)
         os_state: Observed = observe(self.gateway, lb, with_fip=False)
         step = next_cleanup_step(self.lb_name, os_state, owner)

@@ -128,6 +128,32 @@ def test_warnings_print_as_kubectl_warnings(
 
 
 @pytest.mark.usefixtures("admission")
+def test_occm_parity_admission_outcomes_through_kubectl(
+    kubectl, kube_api: ApiClient, namespace: str, tmp_path: Path
+) -> None:
+    """A node-selector with blanks around '=' matches no node under OCCM: denied, saying how to write it.
+    A negated floating-subnet-tags list is admitted with a warning saying which subnets it selects."""
+    spaced = {"loadbalancer.openstack.org/node-selector": "k1 = v1"}
+    path = write(tmp_path, "spaced", manifest("spaced", spaced))
+    done = kubectl("apply", "-n", namespace, "-f", path, check=False)
+    assert done.returncode == 1
+    assert (
+        f'Error from server (Forbidden): error when creating "{path}": admission webhook "{VALIDATING_NAME}" '
+        "denied the request: loadbalancer.openstack.org/node-selector: \"k1 = v1\" has item 'k1 = v1' with "
+        "blanks around '='; OCCM keeps them as part of the label, so it would match no node; write k1=v1"
+    ) in done.stderr.splitlines(), done.stderr
+    assert read(kube_api, namespace, "spaced") is None
+
+    negated = {"loadbalancer.openstack.org/floating-subnet-tags": "!a,b"}
+    done = kubectl("apply", "-n", namespace, "-f", write(tmp_path, "negated", manifest("negated", negated)))
+    assert (
+        'Warning: loadbalancer.openstack.org/floating-subnet-tags: "!a,b" selects floating subnets carrying '
+        "none of the tags a, b (Neutron not-tags-any); OCCM selects the same ones"
+    ) in done.stderr.splitlines(), done.stderr
+    assert read(kube_api, namespace, "negated") is not None
+
+
+@pytest.mark.usefixtures("admission")
 def test_invalid_change_is_denied_when_patching_and_the_stored_service_is_unchanged(
     kubectl, kube_api: ApiClient, namespace: str, tmp_path: Path
 ) -> None:

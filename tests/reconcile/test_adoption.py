@@ -8,7 +8,9 @@ import uuid
 A = "loadbalancer.openstack.org/"
 
 
-def test_legacy_named_load_balancer_is_adopted(reconcile_env):
+def test_legacy_named_load_balancer_is_adopted_and_left_when_its_service_goes(reconcile_env):
+    """Adopted by its `a<uid>` name; on deletion OCCM removes only load balancers named kube_service_…, so
+    this one loses the Service's listeners and tag, and stays."""
     env = reconcile_env()
     env.add_node("a", "10.0.0.54")
     env.create_service("web", [{"name": "http", "port": 80, "protocol": "TCP"}])
@@ -26,7 +28,12 @@ def test_legacy_named_load_balancer_is_adopted(reconcile_env):
 
     env.delete_service("web")
     env.drive("web")
-    assert env.lbs() == [], "this Service's own (legacy) load balancer goes with it"
+    (left,) = [lb for lb in env.lbs() if lb["id"] == made.id]
+    assert left["name"] == legacy
+    assert [li for li in env.octavia("listeners") if li["loadbalancer_id"] == made.id] == []
+    assert not any(tag.startswith("kube_service_") for tag in left.get("tags") or [])
+    assert env.core.list_namespaced_service(env.namespace).items == []
+    assert env.reasons("web")[-1] == "DeletedLoadBalancer"
 
 
 def test_stale_controller_annotations_do_not_block_creation(reconcile_env):

@@ -156,6 +156,11 @@ BAD = [
     ("node-selector", "bad key=x", "not a label key"),
     ("node-selector", "env=not valid", "not a label value"),
     ("node-selector", "=x", "not a label key"),
+    # OCCM does not trim around '=': "k1 = v1" would select label "k1 " = " v1", i.e. no node
+    ("node-selector", "k1 = v1", "blanks around '='; OCCM keeps them as part of the label, so it would match "
+     "no node; write k1=v1"),
+    ("node-selector", "env=prod,k1 =v1", "write k1=v1"),
+    ("node-selector", "k1= v1", "write k1=v1"),
     ("lb-method", "round_robin", "ROUND_ROBIN, LEAST_CONNECTIONS"),
     (ann.SOURCE_RANGES, "10.0.0.1", "not a CIDR"),
     (ann.SOURCE_RANGES, "10.0.0.0/33", "not a CIDR"),

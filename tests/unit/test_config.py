@@ -168,6 +168,11 @@ def test_repr_never_shows_secrets() -> None:
             id="class-without-floating-subnet",
         ),
         pytest.param(
+            '[LoadBalancerClass "x"]\nfloating-network-id = n\nfloating-subnet-tags = "!&a,b"\n',
+            "floating-subnet-tags = '!&a,b' selects floating subnets lacking at least one of the tags a, b",
+            id="class-negated-tags-meaning",
+        ),
+        pytest.param(
             '[LoadBalancerClass "x"]\nfloating-subnet-tags = "&!a"\n',
             '[LoadBalancerClass "x"]',
             id="class-bad-tags",

@@ -70,21 +70,24 @@ def test_each_bad_example_is_denied_for_its_rule(name: str, line: str) -> None:
     assert result.stdout.startswith(line), result.stdout
 
 
-def test_shared_examples_see_each_other() -> None:
+def test_shared_examples_see_each_other_in_admission_order() -> None:
+    """As `kubectl apply -f` of the same files: the first of each pair is admitted, the one joining later is
+    the one the webhook denies."""
     result = lint(
         *CONF,
         str(EXAMPLES / "bad" / "shared-port-collision.yaml"),
         str(EXAMPLES / "bad" / "shared-internal.yaml"),
     )
     assert result.returncode == 1
-    out = result.stdout
-    assert "default/web-a: denied: spec.ports[0]: TCP/80 is already used on load balancer" in out
-    assert "by Service default/web-b; choose another port" in out
-    assert (
-        "default/private-a: denied: service.beta.kubernetes.io/openstack-internal-load-balancer: an internal "
-        "Service cannot share a load balancer" in out
+    lines = result.stdout.splitlines()
+    assert lines[0] == "default/web-a: ok"
+    assert lines[1].startswith(
+        "default/web-b: denied: spec.ports[0]: TCP/80 is already used on load balancer"
     )
-    assert "default/public-b: denied: loadbalancer.openstack.org/load-balancer-id:" in out
+    assert lines[1].endswith("by Service default/web-a; choose another port")
+    assert lines[2] == "default/private-a: ok"
+    assert lines[3].startswith("default/public-b: denied: loadbalancer.openstack.org/load-balancer-id:")
+    assert "belongs to internal Service default/private-a" in lines[3]
 
 
 def test_whole_examples_tree_in_one_call() -> None:
@@ -93,7 +96,39 @@ def test_whole_examples_tree_in_one_call() -> None:
     assert result.returncode == 1
     ok = [line for line in result.stdout.splitlines() if line.endswith(": ok")]
     denied = [line for line in result.stdout.splitlines() if ": denied: " in line]
-    assert len(ok) == 9 and len(denied) == len(EXPECTED_BAD) + 4
+    # the first Service of each bad shared pair is admitted, as it would be by the webhook
+    assert len(ok) == 11 and len(denied) == len(EXPECTED_BAD) + 2
+
+
+LB = "0f0e0d0c-0b0a-4909-8807-060504030201"
+
+
+def _sharer(name: str, port: int) -> dict[str, object]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "annotations": {"loadbalancer.openstack.org/load-balancer-id": LB}},
+        "spec": {"type": "LoadBalancer", "ports": [{"port": port}]},
+    }
+
+
+def test_over_sharing_denies_only_the_services_that_join_too_late() -> None:
+    """examples/cloud.conf has max-shared-lb = 2: the third and fourth sharers are denied, not all four."""
+    doc = {"apiVersion": "v1", "kind": "List", "items": [_sharer(f"s{i}", 80 + i) for i in range(4)]}
+    result = lint(*CONF, "-", stdin=json.dumps(doc))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["default/s0: ok", "default/s1: ok"]
+    assert [line.split(": ")[0] for line in lines[2:]] == ["default/s2", "default/s3"]
+    assert all(": denied: " in line and "already" in line and "2" in line for line in lines[2:]), lines
+
+
+def test_a_service_named_twice_is_reviewed_as_an_update_of_the_first() -> None:
+    """The second document is what `kubectl apply` sends as a change: it does not collide with itself."""
+    doc = {"apiVersion": "v1", "kind": "List", "items": [_sharer("s0", 80), _sharer("s0", 80)]}
+    result = lint(*CONF, "-", stdin=json.dumps(doc))
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.splitlines() == ["default/s0: ok", "default/s0: ok"]
 
 
 def test_ovn_examples() -> None:

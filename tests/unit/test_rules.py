@@ -309,7 +309,22 @@ WARNED = [
     _case(
         "two-ip-families",
         service(ipFamilies=["IPv6", "IPv4"]),
-        'spec.ipFamilies: ["IPv6", "IPv4"] has two families; only the first (IPv6) gets a load balancer',
+        'spec.ipFamilies: ["IPv6", "IPv4"] has two families; both are served when Octavia has API 2.26+ '
+        "(additional VIPs) and the VIP network has an IPv4 subnet; otherwise only IPv6, with a "
+        "LoadBalancerDualStackUnavailable event saying why",
+    ),
+    _case(
+        "two-ip-families-ovn",
+        service(ipFamilies=["IPv4", "IPv6"]),
+        'spec.ipFamilies: ["IPv4", "IPv6"] has two families; only the first (IPv4) is served with cloud.conf '
+        "lb-provider = ovn",
+        OVN,
+    ),
+    _case(
+        "two-ip-families-serial",
+        service(ipFamilies=["IPv4", "IPv6"]),
+        "only the first (IPv4) is served with cloud.conf provider-requires-serial-api-calls = true",
+        parse_cloud_config("[LoadBalancer]\nprovider-requires-serial-api-calls = true\n"),
     ),
     _case(
         "floating-on-internal",
@@ -320,6 +335,18 @@ WARNED = [
         "user-set-address",
         service(annotations={"load-balancer-address": "203.0.113.9"}),
         f"{P}load-balancer-address is written by the controller",
+    ),
+    _case(
+        "negated-any-tags",
+        service(annotations={"floating-subnet-tags": "!a,b"}),
+        f'{P}floating-subnet-tags: "!a,b" selects floating subnets carrying none of the tags a, b (Neutron '
+        "not-tags-any); OCCM selects the same ones",
+    ),
+    _case(
+        "negated-all-tags",
+        service(annotations={"floating-subnet-tags": "!&a,b"}),
+        f'{P}floating-subnet-tags: "!&a,b" selects floating subnets lacking at least one of the tags a, b '
+        "(Neutron not-tags), as OCCM's documentation says; OCCM's code selects only subnets carrying none",
     ),
     _case(
         "ovn-ignores-timeouts",
@@ -347,6 +374,11 @@ def test_warned_but_allowed(svc: dict[str, Any], config: CloudConfig, fragment: 
     verdict = review(svc, None, [], config)
     assert verdict.allowed, verdict.problems
     assert any(fragment in warning for warning in verdict.warnings), verdict.warnings
+
+
+def test_plain_tag_lists_get_no_negation_warning() -> None:
+    for tags in ("a,b", "&a,b"):
+        assert review(service(annotations={"floating-subnet-tags": tags}), None, [], DEFAULT).warnings == []
 
 
 def test_all_problems_reported_at_once() -> None:

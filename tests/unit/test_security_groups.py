@@ -20,24 +20,25 @@ def _observed(rule_id: str, **fields: object) -> OsSecurityRule:
     return OsSecurityRule.from_api({**base, **fields})
 
 
-def test_one_rule_per_node_port_and_source_plus_the_health_port():
-    rules = wanted_rules([("TCP", 30080), ("UDP", 30053), ("TCP", 0)], 32000, ["10.0.0.0/24", "fd00::/64"])
+def test_one_rule_per_node_port_and_source_plus_the_health_port_from_the_member_subnet():
+    rules = wanted_rules(
+        [("TCP", 30080), ("UDP", 30053), ("TCP", 0)], ["10.0.0.0/24", "fd00::/64"], 32000, "10.0.1.0/24"
+    )
     assert rules == {
         Rule("tcp", 30080, "10.0.0.0/24", "IPv4"),
         Rule("tcp", 30080, "fd00::/64", "IPv6"),
         Rule("udp", 30053, "10.0.0.0/24", "IPv4"),
         Rule("udp", 30053, "fd00::/64", "IPv6"),
-        Rule("tcp", 32000, "10.0.0.0/24", "IPv4"),
-        Rule("tcp", 32000, "fd00::/64", "IPv6"),
+        Rule("tcp", 32000, "10.0.1.0/24", "IPv4"),  # OCCM: health checks come from the member subnet
     }
 
 
 def test_no_node_ports_no_rules():
-    assert wanted_rules([("TCP", 0)], 0, ["10.0.0.0/24"]) == frozenset()
+    assert wanted_rules([("TCP", 0)], ["10.0.0.0/24"]) == frozenset()
 
 
 def test_rule_changes_keep_matches_create_missing_delete_the_rest():
-    wanted = wanted_rules([("TCP", 30080), ("TCP", 30443)], 0, ["10.0.0.0/24"])
+    wanted = wanted_rules([("TCP", 30080), ("TCP", 30443)], ["10.0.0.0/24"])
     observed = [
         _observed("keep", protocol="TCP"),  # protocol compares case-insensitively, as in OCCM
         _observed("twin"),  # a duplicate of a kept rule

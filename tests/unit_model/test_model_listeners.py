@@ -96,8 +96,11 @@ def test_ovn_with_managed_security_groups_applies_ranges_there_without_a_warning
     assert got.listeners[0].allowed_cidrs == () and got.notices == ()
 
 
-def test_allow_all_before_2_12_is_silent() -> None:
-    assert build(features=Features(version=(2, 11))).notices == ()
+def test_default_source_ranges_before_2_12_are_also_warned_about() -> None:
+    """OCCM warns whenever Octavia cannot apply source ranges, the default 0.0.0.0/0 included."""
+    got = build(features=Features(version=(2, 11)))
+    assert [n.reason for n in got.notices] == [Reason.SOURCE_RANGES_IGNORED]
+    assert build(features=Features(version=(2, 12))).notices == ()
 
 
 def test_session_affinity_client_ip() -> None:

@@ -34,15 +34,20 @@ def test_config_internal_lb_forces_internal() -> None:
 
 
 def test_no_floating_network_forces_internal_with_warning() -> None:
-    got = build(base="[LoadBalancer]\nsubnet-id = s\n")
-    assert got.internal
+    """OCCM's forced-internal Service stays external in every other way: no vip_address from
+    loadBalancerIP, and a floating IP wish that may only keep or attach an existing one (no network)."""
+    got = build(service(loadBalancerIP="172.24.4.50"), base="[LoadBalancer]\nsubnet-id = s\n")
+    assert not got.internal
+    assert got.load_balancer.vip_address is None
+    assert got.floating_ip is not None
+    assert (got.floating_ip.network_id, got.floating_ip.address) == ("", "172.24.4.50")
     assert [n.reason for n in got.notices] == [Reason.FORCED_INTERNAL]
 
 
 def test_failed_floating_network_search_is_reported_before_forcing_internal() -> None:
     searched = Discovered(floating_network_search="no router:external network found")
     got = build(base="[LoadBalancer]\nsubnet-id = s\n", discovered=searched)
-    assert got.internal
+    assert not got.internal and got.floating_ip is not None and got.floating_ip.network_id == ""
     assert [n.reason for n in got.notices] == [Reason.EXTERNAL_NETWORK_SEARCH_FAILED, Reason.FORCED_INTERNAL]
     assert got.notices[0].message.startswith("Failed to find floating-network-id for Service ")
     assert got.notices[0].message.endswith(": no router:external network found")
@@ -57,7 +62,7 @@ def test_ipv6_skips_floating_ip() -> None:
     got = build(service(ipFamilies=["IPv6"]))
     assert got.floating_ip is None
     assert not got.internal, "an external IPv6 Service is not internal (it may share a load balancer)"
-    assert [n.reason for n in got.notices] == [Reason.FLOATING_IP_SKIPPED]
+    assert got.notices == (), "LoadBalancerFloatingIPSkipped comes from the worker, with the VIP address"
 
 
 def test_class_wins_for_external_placement() -> None:

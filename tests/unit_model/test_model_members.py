@@ -37,6 +37,31 @@ def test_node_port_zero_means_no_members() -> None:
     assert _members(got) == []
 
 
+def test_no_ip_families_takes_each_nodes_first_internal_ip_of_any_family() -> None:
+    """A Service without spec.ipFamilies (1.20 without dual-stack, lint input): OCCM's nodeAddressForLB with
+    no family, so an IPv6-only node still gets a member."""
+    got = build(service(), nodes("n1=10.0.0.1,fd00::1", "n2=fd00::2"))
+    assert [(m[0], m[1]) for m in _members(got)] == [("n1", "10.0.0.1"), ("n2", "fd00::2")]
+    four = build(service(ipFamilies=["IPv4"]), nodes("n1=10.0.0.1,fd00::1", "n2=fd00::2"))
+    assert [(m[0], m[1]) for m in _members(four)] == [("n1", "10.0.0.1")]
+
+
+def test_members_go_to_cloud_conf_subnet_even_when_the_vip_goes_elsewhere() -> None:
+    """OCCM: member-subnet-id, else cloud.conf subnet-id, else the VIP subnet (annotation or class)."""
+    vip = "22222222-2222-4222-8222-222222222222"
+    got = build(service({"subnet-id": vip}))
+    assert got.load_balancer.vip_subnet_id == vip
+    assert _members(got)[0][3] == "vip-subnet"  # cloud.conf subnet-id
+    klass = '[LoadBalancerClass "gold"]\nfloating-network-id = g\nsubnet-id = gold-vip\n'
+    got = build(service({"class": "gold"}), conf=klass)
+    assert (got.load_balancer.vip_subnet_id, _members(got)[0][3]) == ("gold-vip", "vip-subnet")
+    no_default = "[LoadBalancer]\nfloating-network-id = public-net\n"
+    got = build(service({"subnet-id": vip}), base=no_default)
+    assert _members(got)[0][3] == vip  # no cloud.conf subnet-id: members follow the VIP
+    got = build(service({"subnet-id": vip, "member-subnet-id": MEMBERS}))
+    assert _members(got)[0][3] == MEMBERS
+
+
 def test_member_subnet_annotation_wins() -> None:
     got = build(service({"member-subnet-id": MEMBERS}))
     assert _members(got) == [("n1", "10.0.0.1", 30080, MEMBERS)]
