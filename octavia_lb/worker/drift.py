@@ -3,7 +3,9 @@
 It walks the worker's `ensure` (reconcile.py) with bulk-observed state and answers with the first reason
 the worker would act, or None when the worker would find nothing to do. The Octavia tree is compared by
 the planner itself (`plan.next_step`), so the resync cannot disagree with the reconcile about what differs;
-the floating IP, annotations and status follow `ensure_floating_ip`, `_converge` and `_ready`.
+the floating IP, annotations and status follow `ensure_floating_ip`, `_converge` and `_ready` (keep them in
+step: a change there that is not mirrored here makes every resync enqueue, or miss, the Services it
+concerns; tests/reconcile/test_resync_drift.py checks the settled case).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from octavia_lb.common.model import DesiredService
 from octavia_lb.common.rules import FINALIZER
+from octavia_lb.worker.floating import is_ipv6, shown_addresses
 from octavia_lb.worker.observed import ACTIVE, Observed, OsLoadBalancer
 from octavia_lb.worker.plan import PlanError, next_step, sharing_of
 from octavia_lb.worker.rename import looks_renamed
@@ -51,11 +54,23 @@ def find_load_balancer(
     return Drift("missing", "no load balancer yet")
 
 
-def address_of(want: DesiredService, os_state: Observed) -> str:
-    """The Service's address once `ensure_floating_ip` is done: the floating IP, else the VIP."""
-    if want.floating_ip is not None and os_state.floating_ip is not None:
-        return os_state.floating_ip.address
-    return os_state.lb.vip_address
+def floating_ip_step(
+    want: DesiredService, os_state: Observed, owner: bool
+) -> tuple[str | None, Drift | None]:
+    """`ensure_floating_ip` without its writes: (the address it returns or None, the change it makes)."""
+    lb, fip = os_state.lb, os_state.floating_ip
+    v4 = lb.vip_of("IPv4")
+    if is_ipv6(lb.vip_address) and (want.floating_ip is None or v4 is None):
+        return lb.vip_address, None  # no floating IP for IPv6
+    if want.floating_ip is None:
+        if fip is not None and owner:
+            return v4, Drift("floating-ip", f"floating IP {fip.address} to release")
+        return v4, None
+    if fip is not None:
+        return fip.address, None
+    if not owner:
+        return None, Drift("error", "a shared Service's load balancer has no floating IP")
+    return None, Drift("floating-ip", "floating IP missing")
 
 
 def _ingress_shown(service: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -90,16 +105,14 @@ def drift_reason(
         return Drift("error", f"cannot be planned: {exc}")
     if step is not None:
         return Drift("octavia", step.describe)
-    fip = os_state.floating_ip
-    if want.floating_ip is None and fip is not None and owner:
-        return Drift("floating-ip", f"floating IP {fip.address} to release")
-    if want.floating_ip is not None and fip is None:
-        return Drift("floating-ip", "floating IP missing")
-    address = address_of(want, os_state)
-    if annotations.get(LB_ADDRESS) != address:
+    address, change = floating_ip_step(want, os_state, owner)
+    if change is not None or address is None:
+        return change
+    first, *more = shown_addresses(want, lb, address)
+    if annotations.get(LB_ADDRESS) != first:
         return Drift("annotation", "load-balancer-address annotation differs")
     condition = ready_condition(service) or {}
-    message = f"load balancer {lb.id} serves {address}"
+    message = f"load balancer {lb.id} serves {' and '.join([first, *more])}"
     if (condition.get("status"), condition.get("reason"), condition.get("message")) != (
         "True",
         "Ready",
@@ -107,7 +120,7 @@ def drift_reason(
     ):
         return Drift("status", "not Ready")
     # compared without ipMode: an API server older than 1.29 drops that field
-    wanted = [(entry.get("ip") or "", entry.get("hostname") or "") for entry in want.status.ingress(address)]
+    wanted = [(e.get("ip") or "", e.get("hostname") or "") for e in want.status.ingress(first, more)]
     if _ingress_shown(service) != wanted:
         return Drift("status", "status.loadBalancer.ingress differs")
     return None

@@ -3,8 +3,8 @@
 `SecurityGroups.ensure` reads, per Service, the member subnet, the group by name and the ports of every
 member node, then the ports holding the group. Here one bulk view serves every Service: all security groups
 of the project (their rules come embedded), all ports, and each member subnet's CIDR once per resync. The
-comparison uses the worker's own pure helpers (`wanted_rules`, `rule_changes`, `member_ports`), so it finds
-exactly what `ensure` would change.
+comparison uses the worker's own pure helpers (`wanted_rules`, `rule_changes`, `member_ports`) and follows
+`ensure` step by step (keep the two in step), so it finds exactly what `ensure` would change.
 """
 
 from __future__ import annotations
@@ -65,28 +65,34 @@ def group_drift(
     name = naming.security_group_name(meta.get("uid", ""), meta.get("namespace", ""), meta.get("name", ""))
     members = [m for listener in want.listeners for m in listener.pool.members]
     subnet_id = next((m.subnet_id for m in members if m.subnet_id), None) or vip_subnet_id
-    cidr = view.cidr(subnet_id) if subnet_id else None
-    if cidr is None:
-        return f"member subnet {subnet_id!r} not found"
+    # a dual-stack Service's members sit on a subnet of each family: the NodePorts open from both
+    subnets = list(dict.fromkeys([subnet_id, *(m.subnet_id for m in members if m.subnet_id)]))
+    cidrs: list[str] = []
+    for subnet in subnets:
+        cidr = view.cidr(subnet) if subnet else None
+        if cidr is None:
+            return f"member subnet {subnet!r} not found"
+        cidrs.append(cidr)
     found = view.groups.get(name, [])
     if not found:
         return f"security group {name} missing"
     group = found[0]  # as `find_security_group`: the first of that name
-    ports = (service.get("spec") or {}).get("ports") or ()
-    node_ports = [(p.get("protocol") or "TCP", int(p.get("nodePort") or 0)) for p in ports]
-    health_port = next((m.monitor_port for m in members if m.monitor_port), 0) or 0
-    sources = list(source_ranges) if provider == OVN and source_ranges else [cidr]
-    create, delete = rule_changes(wanted_rules(node_ports, health_port, sources), group.rules)
+    spec = service.get("spec") or {}
+    node_ports = [(p.get("protocol") or "TCP", int(p.get("nodePort") or 0)) for p in spec.get("ports") or ()]
+    health_port = int(spec.get("healthCheckNodePort") or 0)
+    sources = list(source_ranges) if provider == OVN and source_ranges else cidrs
+    wanted_set = frozenset().union(*(wanted_rules(node_ports, sources, health_port, c) for c in cidrs))
+    create, delete = rule_changes(wanted_set, group.rules)
     if create or delete:
         return f"security group {name}: {len(create)} rules to add, {len(delete)} to remove"
-    addresses = {m.address for m in members}
+    on = {m.address: m.subnet_id or subnet_id for m in members}
     wanted: set[str] = set()
     for node in nodes:
         server = server_id(node.provider_id)
         for _, address in node.addresses:
-            if address not in addresses or not server:
+            if address not in on or not server:
                 continue
-            for port in member_ports(view.ports_of_server.get(server, []), address, subnet_id):
+            for port in member_ports(view.ports_of_server.get(server, []), address, on[address]):
                 wanted.add(port.id)
                 if group.id not in port.security_groups:
                     return f"security group {name} missing on port {port.id}"

@@ -19,6 +19,7 @@ If the snapshot itself fails (OpenStack down or refusing), every tracked Service
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping
@@ -30,7 +31,7 @@ from octavia_lb.common.config import CloudConfig, load_cloud_config
 from octavia_lb.common.model import BuildError, NodeView, build_desired, service_options
 from octavia_lb.common.naming import lb_name, legacy_lb_name
 from octavia_lb.common.rules import is_managed
-from octavia_lb.worker import metrics
+from octavia_lb.worker import dual_stack, metrics
 from octavia_lb.worker.bulk import ChildCache, Snapshot, take_snapshot
 from octavia_lb.worker.drift import Drift, drift_reason, find_load_balancer
 from octavia_lb.worker.drift_groups import GroupView, group_drift
@@ -120,6 +121,15 @@ class DriftCheck:
         try:
             _, options = service_options(service, self.config)
             discovered = discover(self.gateway, options, nodes, key, found.vip_subnet_id)
+            # as `_Run.ensure`: a dual-stack Service's lookups (none for an existing load balancer that
+            # already has its additional VIPs)
+            dual = dual_stack.discover(self.gateway, options, self.config, discovered.vip_subnet_id, found)
+            discovered = dataclasses.replace(
+                discovered,
+                additional_vips=dual.additional_vips,
+                dual_stack_missing=dual.dual_stack_missing,
+                member_subnets=dual.member_subnets,
+            )
             features = self.gateway.features()
             want = build_desired(service, nodes, self.config, self.cluster, features, discovered)
             os_state = snapshot.observed(found)
