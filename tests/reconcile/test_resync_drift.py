@@ -13,6 +13,9 @@ from typing import Any
 from octavia_lb.worker.bulk import SETTLED_SECONDS
 from octavia_lb.worker.resync import DriftCheck
 from octavia_lb.worker.status import KubeWriter
+from tests.reconcile.test_dual_stack import DUAL, dual_cluster, dual_env  # noqa: F401  (fixtures)
+from tests.reconcile.test_dual_stack import PORTS as DUAL_PORTS
+from tests.reconcile.test_dual_stack import _nodes as dual_nodes
 from tests.reconcile.test_security_groups import _add_node_with_port, _group, _groups_of, _network
 
 PORTS = [{"name": "http", "port": 80, "protocol": "TCP"}, {"name": "https", "port": 443, "protocol": "TCP"}]
@@ -169,3 +172,25 @@ def test_security_groups_are_compared_in_bulk(reconcile_env) -> None:
     assert list(got) == ["web"] and "missing on port" in got["web"], got
     env.drive("web")
     assert check(env, drift, "web", "api") == {}
+
+
+def test_a_settled_dual_stack_service_needs_nothing(dual_env) -> None:  # noqa: F811  (the fixture)
+    """Two ipFamilies: the additional VIP, both families' members and both addresses in the status are
+    what the worker left, so the check is quiet; a member of the IPv6 family removed by hand is found."""
+    env = dual_env()
+    dual_nodes(env)
+    env.create_service("web", DUAL_PORTS, **DUAL)
+    env.drive("web")
+    drift = DriftCheck(env.context.settings, env.context.kube)
+    settle(env)
+    assert check(env, drift, "web") == {}
+    conn = env.sim.connect()
+    [pool] = conn.load_balancer.get("/lbaas/pools").json()["pools"]
+    members = conn.load_balancer.get(f"/lbaas/pools/{pool['id']}/members").json()["members"]
+    v6 = next(m for m in members if ":" in m["address"])
+    conn.load_balancer.delete(f"/lbaas/pools/{pool['id']}/members/{v6['id']}")
+    settle(env)
+    got = check(env, drift, "web")
+    assert list(got) == ["web"] and got["web"].startswith("octavia: set members"), got
+    env.drive("web")
+    assert check(env, drift, "web") == {}
