@@ -18,7 +18,6 @@ Heartbeats do not. A Service is affected when the node is an eligible member by 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import random
 import signal
@@ -33,7 +32,7 @@ from kubernetes.client.exceptions import ApiException
 
 from octavia_lb.common import rules
 from octavia_lb.common.values import ValueProblem, parse_node_selector
-from octavia_lb.worker import metrics, queueing, resync
+from octavia_lb.worker import compact, metrics, queueing, resync
 from octavia_lb.worker import redis_client as redis_connection
 from octavia_lb.worker.leader import LeaderElector, LeaseConfig
 from octavia_lb.worker.nodes import TO_BE_DELETED_TAINT, excluded_by_label
@@ -117,6 +116,9 @@ def node_affects(old: NodeView | None, new: NodeView | None, selector: Selector)
 # -- list + watch --
 
 
+LIST_PAGE = 500
+
+
 class WatchExpired(Exception):
     """410 Gone: the resourceVersion is older than the API server remembers."""
 
@@ -194,11 +196,22 @@ class ResourceWatcher:
             raise
 
     def _list(self) -> None:
-        body = json.loads(self._call(False).data)
-        self.resource_version = (body.get("metadata") or {}).get("resourceVersion", "")
+        # pages of LIST_PAGE: one list of 10,000 Services is 18 MB of JSON to hold and parse at once; the
+        # items are cached for the whole term, so they are kept small (compact.py)
+        items: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            paging = {"limit": LIST_PAGE, **({"_continue": token} if token else {})}
+            body = compact.loads(self._call(False, **paging).data)
+            items.extend(body.get("items") or ())
+            metadata = body.get("metadata") or {}
+            token = metadata.get("continue") or ""
+            if not token:
+                break
+        self.resource_version = metadata.get("resourceVersion", "")
         self.lists += 1
         metrics.RELISTS.labels(resource=self.resource).inc()
-        self._on_list(list(body.get("items") or ()))
+        self._on_list(items)
 
     def _watch(self) -> None:
         response = self._call(
@@ -236,9 +249,9 @@ def _lines(response: Any) -> Iterator[dict[str, Any]]:
         *complete, pending = pending.split(b"\n")
         for line in complete:
             if line.strip():
-                yield json.loads(line)
+                yield compact.loads(line)
     if pending.strip():
-        yield json.loads(pending)
+        yield compact.loads(pending)
 
 
 # -- the dispatcher --

@@ -183,19 +183,19 @@ class Gateway:
         found = [OsLoadBalancer.from_api(item) for item in body["loadbalancers"]]
         return [lb for lb in found if lb.provisioning_status not in ("DELETED", "PENDING_DELETE")]
 
-    def list_all(self, collection: str, page_size: int = 1000) -> list[dict[str, Any]]:
+    def list_all(self, collection: str, page_size: int = 1000) -> Iterator[dict[str, Any]]:
         """Every object of an Octavia collection (`loadbalancers`, `listeners`, `pools`, `healthmonitors`)
-        as raw JSON, page by page: Octavia caps a page at `pagination_max_limit` (1000 by default)."""
-        found: list[dict[str, Any]] = []
+        as raw JSON, fetched page by page as it is consumed (one page in memory at a time): Octavia caps a
+        page at `pagination_max_limit` (1000 by default)."""
         marker = ""
         while True:
             query = f"?limit={page_size}" + (f"&marker={_q(marker)}" if marker else "")
             body = self._octavia("GET", f"{LBAAS}/{collection}{query}", f"list_{collection}")
             page = body[collection]
-            found.extend(page)
+            yield from page
             links = body.get(f"{collection}_links") or ()
             if not page or not any(link.get("rel") == "next" for link in links):
-                return found
+                return
             marker = page[-1]["id"]
 
     def create_load_balancer(self, body: dict[str, Any]) -> OsLoadBalancer:
