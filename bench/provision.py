@@ -221,13 +221,44 @@ def raise_quotas(url: str, services: int) -> None:
         conn.close()
 
 
-def write_cloud_conf(path: Path, url: str, control: SimControl) -> None:
+# The default seed's /24 subnets hold 250 load balancers; these hold 65,000 (a router joins them, as a
+# floating IP needs)
+BIG_NETWORKS = {
+    "networks": [
+        {
+            "name": "bulk-public",
+            "router:external": True,
+            "project": "admin",
+            "subnets": [{"name": "bulk-public-subnet", "ip_version": 4, "cidr": "100.64.0.0/16"}],
+        },
+        {
+            "name": "bulk-private",
+            "project": "admin",
+            "subnets": [{"name": "bulk-private-subnet", "ip_version": 4, "cidr": "10.128.0.0/16"}],
+        },
+    ],
+    "routers": [
+        {
+            "name": "bulk-router",
+            "project": "admin",
+            "external_network": "bulk-public",
+            "interfaces": ["bulk-private-subnet"],
+        }
+    ],
+}
+
+
+def write_cloud_conf(path: Path, url: str, control: SimControl, services: int = 0) -> None:
+    big = services > 200  # the default seed's /24 subnets hold about 250 load balancers
+    if big:
+        control.seed(BIG_NETWORKS)
     network = control.state()["network"]
     nets = {n["name"]: n["id"] for n in network["networks"]}
     subnets = {s["name"]: s["id"] for s in network["subnets"]}
+    subnet, public = ("bulk-private-subnet", "bulk-public") if big else ("private-subnet", "public")
     path.write_text(
         cloud_conf_global(url)
-        + f"[LoadBalancer]\nsubnet-id = {subnets['private-subnet']}\nfloating-network-id = {nets['public']}\n"
+        + f"[LoadBalancer]\nsubnet-id = {subnets[subnet]}\nfloating-network-id = {nets[public]}\n"
     )
 
 
@@ -344,7 +375,7 @@ def measure(stk: Stack, config: RunConfig, db: int = 1) -> RunResult:
         url, control = start_simulator(stk, run, config.build_seconds)
         raise_quotas(url, config.services)
         conf = stk.work / f"cloud-{run}.conf"
-        write_cloud_conf(conf, url, control)
+        write_cloud_conf(conf, url, control, config.services)
         env = queue_env(stk, run, conf, db)
         start_pipeline(stk, config, run, env)
         stk.cluster.create_namespace(namespace)

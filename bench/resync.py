@@ -40,7 +40,7 @@ sys.path.insert(0, str(REPO))
 
 from kubernetes import client  # noqa: E402
 
-from bench.provision import Stack, raise_quotas, stack, wait_for_http  # noqa: E402
+from bench.provision import BIG_NETWORKS, Stack, raise_quotas, stack, wait_for_http  # noqa: E402
 from octavia_lb.common.config import load_cloud_config  # noqa: E402
 from octavia_lb.common.model import build_desired, service_options  # noqa: E402
 from octavia_lb.common.rules import FINALIZER  # noqa: E402
@@ -116,33 +116,6 @@ def simulator(stk: Stack) -> Iterator[tuple[str, SimControl]]:
         control.close()
         stk.started.remove(proc)
         proc.stop(grace=5)
-
-
-# The default seed's /24 subnets hold 250 load balancers; these hold 65,000 (a router joins them, as a
-# floating IP needs)
-BIG_NETWORKS = {
-    "networks": [
-        {
-            "name": "bulk-public",
-            "router:external": True,
-            "project": "admin",
-            "subnets": [{"name": "bulk-public-subnet", "ip_version": 4, "cidr": "100.64.0.0/16"}],
-        },
-        {
-            "name": "bulk-private",
-            "project": "admin",
-            "subnets": [{"name": "bulk-private-subnet", "ip_version": 4, "cidr": "10.128.0.0/16"}],
-        },
-    ],
-    "routers": [
-        {
-            "name": "bulk-router",
-            "project": "admin",
-            "external_network": "bulk-public",
-            "interfaces": ["bulk-private-subnet"],
-        }
-    ],
-}
 
 
 def cloud_conf(path: Path, url: str, control: SimControl) -> Path:
