@@ -243,9 +243,12 @@ def parse_node(text: str) -> NodeView:
 
 def nodes_of(objects: list[Mapping[str, Any]]) -> list[NodeView]:
     """The eligible Nodes among the input objects (e.g. `kubectl get nodes -o yaml`), sorted as the worker."""
-    from octavia_lb.worker.nodes import is_eligible
+    found = [obj for obj in objects if obj.get("kind") == "Node"]
+    if not found:
+        return []
+    from octavia_lb.worker.nodes import is_eligible  # imports the Kubernetes client: only when needed
 
-    found = [obj for obj in objects if obj.get("kind") == "Node" and is_eligible(obj)]
+    found = [obj for obj in found if is_eligible(obj)]
     return sorted((NodeView.from_dict(n) for n in found), key=lambda n: n.name)
 
 
