@@ -330,7 +330,7 @@ def offline_floating_ip(want: DesiredService, step: int) -> list[Change]:
         return []  # internal, IPv6, or forced internal (a notice says so)
     body: dict[str, Any] = {
         "floating_network_id": wish.network_id,
-        "port_id": VIP_PORT,
+        "port_id": want.load_balancer.vip_port_id or VIP_PORT,  # the port-id annotation's, else new
         "description": wish.description,
     }
     if wish.address:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from kubernetes import client
 
@@ -90,7 +90,8 @@ class _LiveRun:
     def __init__(self, planner: LivePlanner, service: dict[str, Any], plan: ServicePlan) -> None:
         self.planner, self.service, self.plan = planner, service, plan
         self.config = planner.config
-        self.gateway = Recorder(planner.gateway)
+        self.recorder = Recorder(planner.gateway)
+        self.gateway = cast(Gateway, self.recorder)  # the worker's functions take it as their Gateway
         meta = service["metadata"]
         self.key = plan.service
         self.lb_name = lb_name(planner.cluster, meta.get("namespace", "default"), meta["name"])
@@ -106,7 +107,7 @@ class _LiveRun:
         _, options = service_options(self.service, config)
         ref = options.default_tls_container_ref
         if ref and config.load_balancer.container_store == "barbican":
-            check_tls_ref(gateway, ref, self.key)  # type: ignore[arg-type]
+            check_tls_ref(gateway, ref, self.key)
         nodes = self.planner.nodes
 
         def forget() -> None:
@@ -119,12 +120,12 @@ class _LiveRun:
             gateway,
             self.key,
             (self.lb_name, self.legacy),
-            options.load_balancer_id,  # type: ignore[arg-type]
+            options.load_balancer_id,
             options.load_balancer_address,
             forget,
         )
         subnet = lb.vip_subnet_id if lb else ""
-        discovered = discover(gateway, options, nodes, self.key, subnet)  # type: ignore[arg-type]
+        discovered = discover(gateway, options, nodes, self.key, subnet)
         want = build_desired(
             self.service, nodes, config, self.planner.cluster, gateway.features(), discovered
         )
@@ -140,7 +141,7 @@ class _LiveRun:
     def _replace_failed(self, lb: OsLoadBalancer, want: DesiredService) -> None:
         """A build that ended in ERROR is deleted (its floating IP released) and created again."""
         for fip in self.gateway.floating_ips(port_id=lb.vip_port_id) if lb.vip_port_id else []:
-            release(self.gateway, fip, keep=want.keep_floatingip, who=self.key)  # type: ignore[arg-type]
+            release(self.gateway, fip, keep=want.keep_floatingip, who=self.key)
         self._neutron_changes()
         self.plan.changes.append(
             Change(self.next_number, "delete", "loadbalancer", lb.name, "delete_load_balancer", {"id": lb.id})
@@ -158,9 +159,11 @@ class _LiveRun:
         self.plan.load_balancer = {"id": "", "name": want.lb_name}
         # as _Run._create: the floating IP goes on the new VIP port in the same run
         vip = dataclasses.replace(
-            state.lb, vip_port_id=VIP_PORT, vip_address=want.load_balancer.vip_address or ""
+            state.lb,
+            vip_port_id=want.load_balancer.vip_port_id or VIP_PORT,
+            vip_address=want.load_balancer.vip_address or "",
         )
-        ensure_floating_ip(self.gateway, want, Observed(vip, (), (), None), owner=True)  # type: ignore[arg-type]
+        ensure_floating_ip(self.gateway, want, Observed(vip, (), (), None), owner=True)
         self._neutron_changes()
         sharing = Sharing(True, self.config.load_balancer.max_shared_lb, self.gateway.features().tags)
         if self._octavia(want, state, sharing):
@@ -178,7 +181,7 @@ class _LiveRun:
                 f"load balancer {lb.id} is not ACTIVE, current provisioning status: {lb.provisioning_status}"
             )
             return
-        state = observe(self.gateway, lb, with_fip=True)  # type: ignore[arg-type]
+        state = observe(self.gateway, lb, with_fip=True)
         owner = lb.name in (want.lb_name, want.legacy_name)
         if not owner and rename.looks_renamed(lb, self.service, self.planner.cluster):
             address = state.floating_ip.address if state.floating_ip else None
@@ -193,7 +196,7 @@ class _LiveRun:
             return
         # as _Run._converge once Octavia has nothing left to do: the floating IP, then the security group
         fip_state = dataclasses.replace(after, floating_ip=state.floating_ip)
-        ensure_floating_ip(self.gateway, want, fip_state, owner)  # type: ignore[arg-type]
+        ensure_floating_ip(self.gateway, want, fip_state, owner)
         self._neutron_changes()
         self._security_group(want, lb.vip_subnet_id, source_ranges)
 
@@ -218,7 +221,7 @@ class _LiveRun:
         return result.state
 
     def _security_group(self, want: DesiredService, vip_subnet: str, source_ranges: tuple[str, ...]) -> None:
-        groups = SecurityGroups(self.gateway, self.service, self.planner.cluster)  # type: ignore[arg-type]
+        groups = SecurityGroups(self.gateway, self.service, self.planner.cluster)
         if self.config.load_balancer.manage_security_groups:
             place = SecurityGroups.Place(vip_subnet, self.gateway.provider, source_ranges)
             groups.ensure(want, self.planner.nodes, place)
@@ -227,9 +230,9 @@ class _LiveRun:
         self._neutron_changes()
 
     def _neutron_changes(self) -> None:
-        for write in self.gateway.writes[self.recorded :]:
-            self.plan.changes.append(neutron_change(write, self.gateway, self.next_number))
-        self.recorded = len(self.gateway.writes)
+        for write in self.recorder.writes[self.recorded :]:
+            self.plan.changes.append(neutron_change(write, self.recorder, self.next_number))
+        self.recorded = len(self.recorder.writes)
 
 
 _NONE = Observed(OsLoadBalancer.from_api({"id": ""}), (), (), None)

@@ -100,6 +100,8 @@ class Recorder:
     seen_groups: dict[str, OsSecurityGroup] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # copy, pickle and friends probe for these: not Gateway methods
+            raise AttributeError(name)
         if name in READS:
             value = getattr(self.inner, name)
             return self._remembering(name, value) if callable(value) else value
