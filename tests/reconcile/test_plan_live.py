@@ -219,3 +219,49 @@ def test_live_plan_reviews_against_the_cluster_and_reports_the_workers_errors(re
     assert verdicts["web"] == ("no-changes", "")
     assert doc["summary"] == {"services": 4, "with_changes": 0, "changes": 0, "denied": 2, "errors": 1}
     assert writes(env) == {}
+
+
+# the route of each Gateway write in the simulator's counts
+ROUTES = {
+    "create_load_balancer": "POST /load-balancer/v2.0/lbaas/loadbalancers",
+    "create_floating_ip": "POST /networking/v2.0/floatingips",
+    "create_security_group": "POST /networking/v2.0/security-groups",
+    "create_security_group_rule": "POST /networking/v2.0/security-group-rules",
+    "delete_security_group_rule": "DELETE /networking/v2.0/security-group-rules/{id}",
+    "set_port_security_groups": "PUT /networking/v2.0/ports/{id}",
+}
+
+
+def test_live_plan_of_security_groups_is_the_neutron_writes_the_worker_makes(reconcile_env, tmp_path):
+    from tests.reconcile.test_security_groups import _add_node_with_port
+
+    env = reconcile_env(manage_security_groups="true")
+    port_a = _add_node_with_port(env, "a")
+    port_b = _add_node_with_port(env, "b")
+    http = {"name": "http", "port": 80, "protocol": "TCP"}
+    env.create_service("web", [http])  # stored (uid and NodePort allocated), not provisioned yet
+    env.sim.control.clear_counts()
+    code, doc = plan(env, tmp_path, manifest(env, "web", [http], {}))
+    assert code == 0 and writes(env) == {}
+    [web] = doc["services"]
+    node_port = env.service("web").spec.ports[0].node_port
+    neutron = [(c["action"], c["kind"], c["name"]) for c in web["changes"] if c["step"] > 1]
+    group = f"lb-sg-{env.service('web').metadata.uid}-{env.namespace}-web"
+    assert neutron[0] == ("create", "floatingip", f"on {env.ids.public_network}")
+    assert neutron[1:5] == [
+        ("create", "security_group", group),
+        ("create", "security_group_rule", f"ingress tcp {node_port} from 10.0.0.0/24"),
+        ("delete", "security_group_rule", "egress any IPv4"),
+        ("delete", "security_group_rule", "egress any IPv6"),
+    ]
+    assert sorted(neutron[5:]) == sorted(
+        [("update", "port", port_a["id"]), ("update", "port", neutron[6][2])]
+    )
+
+    planned: dict[str, int] = {}
+    for change in web["changes"]:
+        if change["call"] != "create_load_balancer" or change["kind"] == "loadbalancer":
+            planned[ROUTES[change["call"]]] = planned.get(ROUTES[change["call"]], 0) + 1
+    env.sim.control.clear_counts()
+    env.drive("web")
+    assert writes(env) == planned
