@@ -2,8 +2,9 @@
 
     python -m bench.plan [--services 50]
 
-Starts its own Redis, etcd + kube-apiserver and OpenStack simulator (fast profile), creates N Services
-(one TCP port, 2 nodes) and provisions them with the real reconcile, then times the installed console
+Starts its own Redis, etcd + kube-apiserver and OpenStack simulator (fast profile), creates N internal
+Services (one TCP port, 2 nodes; internal because Neutron's default quota is 50 floating IPs) and
+provisions them with the real reconcile, then times the installed console
 script on a manifest of the N Services (as a user would write it: no nodePorts, no controller annotations):
 
     offline               no cluster, no cloud
@@ -46,7 +47,11 @@ LABEL = "octavia-lb.bench/run"
 TOKENS = "POST /identity/v3/auth/tokens"
 
 
+INTERNAL = {"service.beta.kubernetes.io/openstack-internal-load-balancer": "true"}
+
+
 def manifest(namespace: str, count: int, annotations: dict[str, str]) -> str:
+    annotations = {**INTERNAL, **annotations}
     docs = [
         {
             "apiVersion": "v1",
@@ -90,7 +95,7 @@ def main() -> None:
             sim.stop()
             cluster.stop()
             redis.stop()
-    print(f"octavia-lb plan, {count} Services (1 port, 2 nodes each), fast simulator, wall time per call")
+    print(f"octavia-lb plan, {count} internal Services (1 port, 2 nodes), fast simulator, wall time per call")
     header = f"{'plan':<20} {'seconds':>8} {'ms/Service':>11} {'changes':>8} {'reads/Service':>14}"
     print(f"{header} {'writes':>7}")
     for name, seconds, changes, reads, writes in rows:
@@ -129,7 +134,7 @@ def run(base: Path, url: str, cluster: Cluster, redis_url: str, count: int) -> l
         core = client.CoreV1Api(api)
         for i in range(count):
             spec = {"type": "LoadBalancer", "ports": [{"port": 80}]}
-            body = {"metadata": {"name": f"svc-{i}"}, "spec": spec}
+            body = {"metadata": {"name": f"svc-{i}", "annotations": INTERNAL}, "spec": spec}
             core.create_namespaced_service(namespace, body)
         for i in range(count):
             drive(context, namespace, f"svc-{i}")

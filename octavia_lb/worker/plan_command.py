@@ -39,7 +39,7 @@ from octavia_lb.common.model import (
     build_desired,
     service_options,
 )
-from octavia_lb.common.rules import Verdict, is_managed, peer_of, review
+from octavia_lb.common.rules import FINALIZER, Verdict, is_managed, peer_of, review
 from octavia_lb.common.service import ServiceView
 from octavia_lb.worker.errors import ReconcileError
 from octavia_lb.worker.observed import ACTIVE, LoadBalancerId, Observed, OsLoadBalancer
@@ -139,6 +139,9 @@ def _plan_one(service: dict[str, Any], config: CloudConfig, planner: Planner, pl
     if not is_managed(service):
         plan.verdict = UNMANAGED
         plan.message = f"not a Service this controller manages (type {spec.get('type') or 'ClusterIP'})"
+        if FINALIZER in ((service.get("metadata") or {}).get("finalizers") or ()):
+            # the stored Service still has our finalizer: the worker will clean up, which is not previewed
+            plan.message += "; the worker removes its load balancer (the cleanup is not previewed)"
         return
     if (service.get("metadata") or {}).get("deletionTimestamp"):
         plan.verdict, plan.message = UNMANAGED, "being deleted: the worker cleans up"

@@ -220,6 +220,13 @@ def test_live_plan_reviews_against_the_cluster_and_reports_the_workers_errors(re
     assert doc["summary"] == {"services": 4, "with_changes": 0, "changes": 0, "denied": 2, "errors": 1}
     assert writes(env) == {}
 
+    # no longer a LoadBalancer: the stored finalizer says the worker cleans up, which is not previewed
+    plain = {**fine, "spec": {"type": "ClusterIP", "ports": [{"name": "http", "port": 80}]}}
+    code, doc = plan(env, tmp_path, plain)
+    [web] = doc["services"]
+    assert (code, web["verdict"]) == (0, "unmanaged")
+    assert web["message"].endswith("the worker removes its load balancer (the cleanup is not previewed)")
+
 
 # the route of each Gateway write in the simulator's counts
 ROUTES = {
