@@ -2,16 +2,22 @@
 Octavia features, discovered facts) to a typed, frozen graph. No I/O happens here.
 
     DesiredService
-    ├── WantLoadBalancer   name, description, tags, provider, flavor, AZ, VIP placement
+    ├── WantLoadBalancer   name, description, tags, provider, flavor, AZ, VIP placement, additional VIPs
     ├── WantListener[i]    one per spec.ports[i]: protocol, port, limits, timeouts, CIDRs, headers, TLS
     │   └── WantPool       protocol (PROXY/PROXYV2/HTTP/...), algorithm, persistence
-    │       ├── WantMember one per eligible node with an address of the Service's IP family (serial: any)
+    │       ├── WantMember one per eligible node and served IP family (that family's address; serial: any)
     │       └── WantMonitor TCP / UDP-CONNECT / SCTP, or HTTP GET /healthz for externalTrafficPolicy Local
-    ├── WantFloatingIP     None for internal and IPv6 Services
+    ├── WantFloatingIP     None for internal and IPv6-only Services (dual stack: for the IPv4 VIP)
     └── warnings           Warning Events to emit (OCCM's reasons)
 
-Facts that need a cloud lookup (the autodetected VIP subnet, the autodetected floating network) are
-passed in as `Discovered`, so the builder stays pure and its golden tests need no cloud.
+Facts that need a cloud lookup (the autodetected VIP subnet, the autodetected floating network, the subnets
+of a dual-stack Service's second family) are passed in as `Discovered`, so the builder stays pure and its
+golden tests need no cloud.
+
+Dual stack (beyond OCCM, which serves only spec.ipFamilies[0]): a Service with two families whose second
+family has a subnet on the VIP network (`Discovered.additional_vips`) gets one load balancer with an
+additional VIP (Octavia API 2.26+), one listener per port whose pool holds members of both families, and
+both addresses in its status. Otherwise only the first family is served, with a Warning Event saying why.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ class Reason(Enum):
     FORCED_INTERNAL = "LoadBalancerForcedInternal"
     FLOATING_IP_SKIPPED = "LoadBalancerFloatingIPSkipped"  # emitted by the worker: it needs the VIP address
     EXTERNAL_NETWORK_SEARCH_FAILED = "LoadBalancerExternalNetworkSearchFailed"
+    DUAL_STACK_UNAVAILABLE = "LoadBalancerDualStackUnavailable"  # ours: OCCM never serves a second family
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,10 @@ class Features:
     def http_monitors(self) -> bool:
         return self.provider != OVN
 
+    @property
+    def additional_vips(self) -> bool:
+        return self._since(26)
+
 
 @dataclass(frozen=True)
 class NodeView:
@@ -134,12 +145,25 @@ class NodeView:
 
 
 @dataclass(frozen=True)
+class AdditionalVip:
+    """A second-family VIP: its family and its subnet on the VIP network."""
+
+    family: str
+    subnet_id: str
+
+
+@dataclass(frozen=True)
 class Discovered:
     """Cloud facts looked up before building: only needed when cloud.conf and annotations leave them open."""
 
     vip_subnet_id: str = ""
     floating_network_id: str = ""
     floating_network_search: str = ""  # why autodetection found no floating network (a Warning Event)
+    additional_vips: tuple[AdditionalVip, ...] = ()  # a dual-stack Service's second family, when it can be
+    dual_stack_missing: str = ""  # why it cannot (no subnet of that family, an existing single-VIP LB, …)
+    # (family, subnet) for a dual-stack Service's members: the member subnet for its own family, the
+    # network's subnet of the other (None: sent without a subnet, reached through the VIP network)
+    member_subnets: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,6 +234,7 @@ class WantLoadBalancer:
     vip_subnet_id: str | None
     vip_port_id: str | None
     vip_address: str | None
+    additional_vip_subnets: tuple[str, ...] = ()  # Octavia 2.26 `additional_vips`, one per subnet
 
 
 @dataclass(frozen=True)
@@ -228,12 +253,17 @@ class StatusPolicy:
     proxy: bool
     ingress_hostname_suffix: str | None
 
-    def ingress(self, address: str) -> list[dict[str, str]]:
+    def ingress(self, address: str, more: Sequence[str] = ()) -> list[dict[str, str]]:
+        """`address` (FIP or VIP), then a dual-stack Service's additional VIP addresses."""
         if self.hostname:
             return [{"hostname": self.hostname}]
-        if self.proxy and self.ingress_hostname_suffix:
-            return [{"hostname": f"{address}.{self.ingress_hostname_suffix}"}]
-        return [{"ip": address, "ipMode": "Proxy" if self.proxy else "VIP"}]
+        return [self._entry(a) for a in (address, *more)]
+
+    def _entry(self, address: str) -> dict[str, str]:
+        # an IPv6 address with colons is no DNS label: it stays an ip entry under enable-ingress-hostname
+        if self.proxy and self.ingress_hostname_suffix and ":" not in address:
+            return {"hostname": f"{address}.{self.ingress_hostname_suffix}"}
+        return {"ip": address, "ipMode": "Proxy" if self.proxy else "VIP"}
 
 
 @dataclass(frozen=True)
@@ -252,6 +282,7 @@ class DesiredService:
     notices: tuple[Notice, ...]
     ip_family: str
     serial: bool = False  # provider-requires-serial-api-calls: no nested creates, members one by one
+    also_serves: tuple[str, ...] = ()  # families served through additional VIPs (dual stack), else ()
 
     @property
     def key(self) -> str:
@@ -311,6 +342,7 @@ class _Builder:
                 "annotation loadbalancer.openstack.org/proxy-protocol and "
                 "loadbalancer.openstack.org/x-forwarded-for cannot be used together"
             )
+        self.additional = self._additional_vips()
         floating = self._floating_ip()
         listeners = tuple(self._listener(i, port) for i, port in enumerate(view.ports))
         lb = self.given.config.load_balancer
@@ -335,7 +367,41 @@ class _Builder:
             notices=tuple(self.notices),
             ip_family=opts.ip_family,
             serial=lb.provider_requires_serial_api_calls,
+            also_serves=tuple(vip.family for vip in self.additional),
         )
+
+    # ---- dual stack ----------------------------------------------------------------------------
+    def _additional_vips(self) -> tuple[AdditionalVip, ...]:
+        """The second family's VIP when a dual-stack Service can have it, else () and a Warning Event."""
+        families, view = self.opts.ip_families, self.view
+        if len(families) < 2:
+            return ()
+        serial = self.given.config.load_balancer.provider_requires_serial_api_calls
+        found = tuple(v for v in self.given.discovered.additional_vips if v.family in families)
+        if self.features.additional_vips and found and not serial:
+            return found
+        if serial:  # OCCM's serial mode names and sends one member per node
+            why = "cloud.conf provider-requires-serial-api-calls = true keeps one member per node"
+        elif self.features.provider == OVN:
+            why = "additional VIPs are not used with the ovn provider (cloud.conf lb-provider = ovn)"
+        elif not self.features.additional_vips:
+            version = ".".join(map(str, self.features.version))
+            why = f"Octavia API {version} has no additional VIPs; version 2.26 (Zed) or later is needed"
+        else:
+            why = self.given.discovered.dual_stack_missing or f"no {families[1]} subnet was found"
+        self.notices.append(
+            Notice(
+                Reason.DUAL_STACK_UNAVAILABLE,
+                f"Service {view.key} asks for {families[0]} and {families[1]}; only {families[0]} is "
+                f"served: {why}",
+            )
+        )
+        return ()
+
+    def _vip_family(self) -> str:
+        """The primary VIP's family: the Service's family that no additional VIP serves (dual stack)."""
+        extra = {v.family for v in self.additional}
+        return next((f for f in self.opts.ip_families if f not in extra), self.opts.ip_family)
 
     # ---- load balancer -------------------------------------------------------------------------
     def _vip_subnet(self) -> str:
@@ -369,6 +435,7 @@ class _Builder:
             vip_subnet_id=None if port_id else (self._vip_subnet() or None),
             vip_port_id=port_id,
             vip_address=None if port_id else vip_address,
+            additional_vip_subnets=tuple(vip.subnet_id for vip in self.additional),
         )
 
     # ---- floating IP ---------------------------------------------------------------------------
@@ -376,7 +443,7 @@ class _Builder:
         opts, view = self.opts, self.view
         if opts.internal:
             return None
-        if opts.ip_family == "IPv6":
+        if opts.ip_family == "IPv6" and not self.additional:  # dual stack: for the IPv4 VIP
             return None  # the worker says LoadBalancerFloatingIPSkipped once it knows the IPv6 VIP
         network = opts.floating_network_id or self.given.discovered.floating_network_id
         search = self.given.discovered.floating_network_search
@@ -437,6 +504,11 @@ class _Builder:
     def _allowed_cidrs(self) -> tuple[str, ...]:
         ranges = self.opts.source_ranges
         if self.features.allowed_cidrs:
+            if self.additional and not (
+                self.view.source_ranges or _catalogue.SOURCE_RANGES in self.view.annotations
+            ):
+                # open to everyone on every served family: the default range of each
+                return tuple(_ANY[f] for f in (self._vip_family(), *(v.family for v in self.additional)))
             return ranges
         lb = self.given.config.load_balancer
         if self.features.provider == OVN and lb.manage_security_groups:
@@ -479,14 +551,21 @@ class _Builder:
         if self.given.config.load_balancer.provider_requires_serial_api_calls:
             return self._serial_members(node_port)
         subnet = self._member_subnet()
+        # (family, member subnet) per served family: the first as before, then each additional VIP's family
+        served: list[tuple[str | None, str | None]] = [(self.opts.address_family, subnet)]
+        if self.additional:
+            by_family = dict(self.given.discovered.member_subnets)
+            families = (self._vip_family(), *(v.family for v in self.additional))
+            served = [(f, by_family.get(f, subnet if f == families[0] else None)) for f in families]
         members = []
         for node in self.given.nodes:
             if not _selected(node, self.opts.node_selector):
                 continue
-            address = node.address(self.opts.address_family)
-            if address is not None:
-                members.append(WantMember(node.name, address, node_port, subnet, monitor_port))
-        return tuple(sorted(members, key=lambda m: m.name))
+            for family, family_subnet in served:
+                address = node.address(family)
+                if address is not None:
+                    members.append(WantMember(node.name, address, node_port, family_subnet, monitor_port))
+        return tuple(sorted(members, key=lambda m: m.name))  # stable: a node's families stay in order
 
     def _member_subnet(self) -> str | None:
         """member-subnet-id (annotation, class, cloud.conf), else cloud.conf subnet-id even when the VIP goes
@@ -533,6 +612,9 @@ class _Builder:
                 type="HTTP", http_method="GET", url_path=HEALTHZ, expected_codes="200", **common
             )
         return WantMonitor(type=kind, **common)
+
+
+_ANY = {"IPv4": "0.0.0.0/0", "IPv6": "::/0"}
 
 
 def _selected(node: NodeView, selector: Mapping[str, str]) -> bool:

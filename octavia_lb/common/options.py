@@ -69,6 +69,9 @@ class ServiceOptions:
     # spec.ipFamilies[0], or None when the Service names no family (1.20 servers without dual-stack, manifests
     # given to lint): node addresses are then taken whatever their family, as OCCM does
     address_family: str | None = None
+    # every family of spec.ipFamilies, in order (two for a dual-stack Service): both are served when Octavia
+    # can give the load balancer an additional VIP (model._Builder._families)
+    ip_families: tuple[str, ...] = ()
     explicit: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -83,8 +86,34 @@ def read_options(service: Mapping[str, Any], config: CloudConfig) -> tuple[Servi
     return resolve(view, config, problems), problems
 
 
+# Options depend only on cloud.conf, our annotations, spec.ipFamilies and spec.loadBalancerSourceRanges, and
+# most Services of a cluster share a few annotation sets (one chart, many releases; the old and new object
+# of an UPDATE), so each distinct set is resolved once per config. Entries are immutable; the oldest go.
+MEMO_ENTRIES = 1024
+_memo: dict[int, tuple[CloudConfig, dict[tuple[Any, ...], tuple[ServiceOptions, tuple[str, ...]]]]] = {}
+
+
 def resolve(view: ServiceView, config: CloudConfig, problems: list[str]) -> ServiceOptions:
     """Like `read_options` for an already built view; appends to `problems`."""
+    ours = frozenset(item for item in view.annotations.items() if item[0] in ann.ANNOTATIONS)
+    key = (ours, view.ip_families, view.source_ranges)
+    held = _memo.get(id(config))
+    if held is None or held[0] is not config:  # a new config (or a reused id): start afresh
+        held = _memo[id(config)] = (config, {})
+        if len(_memo) > 8:
+            _memo.pop(next(iter(_memo)))
+    entries = held[1]
+    found = entries.get(key)
+    if found is None:
+        fresh: list[str] = []
+        found = entries[key] = (_resolve(view, config, fresh), tuple(fresh))
+        if len(entries) > MEMO_ENTRIES:
+            entries.pop(next(iter(entries)))
+    problems.extend(found[1])
+    return found[0]
+
+
+def _resolve(view: ServiceView, config: CloudConfig, problems: list[str]) -> ServiceOptions:
     a = view.annotations
     lb = config.load_balancer
 
@@ -128,6 +157,7 @@ def resolve(view: ServiceView, config: CloudConfig, problems: list[str]) -> Serv
         source_ranges=_source_ranges(view, family, problems),
         ip_family=family,
         address_family=view.ip_families[0] if view.ip_families else None,
+        ip_families=tuple(dict.fromkeys(f for f in view.ip_families if f in ("IPv4", "IPv6"))),
         explicit=frozenset(k for k in a if k in ann.ANNOTATIONS),
         **place,
     )

@@ -117,8 +117,7 @@ def check_soft(ctx: Context, out: Findings) -> None:
             out.warn(f"unknown annotation {key} is ignored{hint}")
     families = ctx.view.ip_families
     if len(families) > 1:
-        out.warn(f"spec.ipFamilies: {show(list(families))} has two families; only the first ({families[0]}) "
-                 f"gets a load balancer")
+        out.warn(_two_families(ctx, families))
     if ctx.options.internal:
         for name in _FLOATING:
             if ctx.raw(name) is not None:
@@ -143,3 +142,17 @@ RULES: tuple[Callable[[Context, Findings], None], ...] = (
     check_ovn,
     check_soft,
 )
+
+
+def _two_families(ctx: Context, families: tuple[str, ...]) -> str:
+    """What a dual-stack Service gets, from what admission knows (cloud.conf, not Octavia's version)."""
+    head = f"spec.ipFamilies: {show(list(families))} has two families; "
+    lb = ctx.config.load_balancer
+    if lb.lb_provider == "ovn":
+        return head + f"only the first ({families[0]}) is served with cloud.conf lb-provider = ovn"
+    if lb.provider_requires_serial_api_calls:
+        return (head + f"only the first ({families[0]}) is served with cloud.conf "
+                "provider-requires-serial-api-calls = true")
+    return (head + f"both are served when Octavia has API 2.26+ (additional VIPs) and the VIP network has an "
+            f"{families[1]} subnet; otherwise only {families[0]}, with a LoadBalancerDualStackUnavailable "
+            "event saying why")

@@ -67,6 +67,11 @@ class ServiceView:
         return fast if fast is not None else cls._read(data)
 
     @classmethod
+    def well_typed(cls, data: Any) -> ServiceView | None:
+        """The view when every field it reads has exactly the JSON type the apiserver sends, else None."""
+        return _well_typed_view(cls, data)
+
+    @classmethod
     def _read(cls, data: Any) -> ServiceView:
         """`from_dict` field by field, recording a problem for each field of the wrong shape."""
         reader = _Reader()

@@ -36,6 +36,14 @@ def contains(cidr: str, address: str) -> bool:
         return False
 
 
+def is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def in_pools(pools: Iterable[dict[str, Any]], address: str) -> bool:
     ip = ipaddress.ip_address(address)
     return any(ipaddress.ip_address(p["start"]) <= ip <= ipaddress.ip_address(p["end"]) for p in pools)

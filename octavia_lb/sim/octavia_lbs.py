@@ -6,6 +6,7 @@ exactly the rules of the same objects created one by one; on any error the parti
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from octavia_lb.sim import ipam
@@ -31,6 +32,38 @@ PROVIDERS = {
     "octavia": "Deprecated alias of the Octavia Amphora driver.",
 }
 VIP_OWNER = "Octavia"
+
+
+def _additional_specs(raw: Any) -> list[dict[str, str]]:
+    """`additional_vips` as Octavia's AdditionalVipsType types it: a list of {subnet_id (UUID, mandatory),
+    ip_address (IP, optional)}; WSME's message for anything else."""
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise _bad("additional_vips", raw, "Value should be a list.")
+    specs = []
+    for item in raw:
+        subnet, address = item.get("subnet_id"), item.get("ip_address")
+        if subnet is None:
+            raise _bad("subnet_id", None, "Mandatory field missing.")
+        try:
+            uuid.UUID(str(subnet))
+        except ValueError:
+            raise _bad("subnet_id", subnet, "Value should be UUID format") from None
+        if address is not None and not ipam.is_address(str(address)):
+            raise _bad("ip_address", address, "Value should be IPv4 or IPv6 format")
+        specs.append({"subnet_id": str(subnet), **({"ip_address": str(address)} if address else {})})
+    return specs
+
+
+def _as_additional(port: dict[str, Any], fixed_ips: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Octavia's AdditionalVip rendering of VIP-port fixed IPs after the first."""
+    return [
+        {"subnet_id": ip["subnet_id"], "ip_address": ip["ip_address"], "port_id": port["id"]}
+        for ip in fixed_ips
+    ]
+
+
+def _bad(field: str, value: Any, reason: str) -> ApiError:
+    return ApiError(400, f"Invalid input for field/attribute {field}. Value: '{value}'. {reason}")
 
 
 class LoadBalancers:
@@ -121,18 +154,22 @@ class LoadBalancers:
     def _vip(self, lb_id: str, project: str, attrs: dict[str, Any]) -> dict[str, Any]:
         port_id, subnet_id = attrs.pop("vip_port_id", None), attrs.pop("vip_subnet_id", None)
         network_id, address = attrs.pop("vip_network_id", None), attrs.pop("vip_address", None)
+        extra = _additional_specs(attrs.pop("additional_vips", None) or [])
         if port_id:
             port = self.net.store["ports"].get(port_id)
             if port is None or not port["fixed_ips"]:
                 raise ApiError(400, f"Validation failure: Port {port_id} not found or has no fixed IP.")
-            ip = port["fixed_ips"][0]
+            ip, *more = port["fixed_ips"]
+            # a given port is used as it is (allocate_vip): its other fixed IPs become the additional VIPs
             return {
                 "vip_port_id": port_id,
                 "vip_address": ip["ip_address"],
                 "vip_subnet_id": ip["subnet_id"],
                 "vip_network_id": port["network_id"],
+                "additional_vips": _as_additional(port, more),
             }
         subnet = self._vip_subnet(subnet_id, network_id, address)
+        self._check_additional(subnet, extra)
         system = Auth("octavia", project, ("admin",))
         spec = {"subnet_id": subnet["id"], **({"ip_address": address} if address else {})}
         try:
@@ -140,7 +177,8 @@ class LoadBalancers:
                 system,
                 {
                     "network_id": subnet["network_id"],
-                    "fixed_ips": [spec],
+                    # Octavia puts every VIP on the one VIP port: the primary first, then each additional
+                    "fixed_ips": [spec, *extra],
                     "name": f"octavia-lb-{lb_id}",
                     "device_owner": VIP_OWNER,
                     "device_id": f"lb-{lb_id}",
@@ -153,13 +191,31 @@ class LoadBalancers:
             if exc.kind == "IpAddressAlreadyAllocated":
                 raise ApiError(409, f"The VIP IP address is already in use: {address}") from exc
             raise
-        ip = port["fixed_ips"][0]
+        ip, *more = port["fixed_ips"]
         return {
             "vip_port_id": port["id"],
             "vip_address": ip["ip_address"],
             "vip_subnet_id": ip["subnet_id"],
             "vip_network_id": port["network_id"],
+            "additional_vips": _as_additional(port, more),
         }
+
+    def _check_additional(self, primary: dict[str, Any], extra: list[dict[str, str]]) -> None:
+        """Octavia's multi-VIP rules (load_balancer.py _validate_subnets_share_network_but_no_duplicates):
+        one VIP per subnet, every subnet on the primary VIP's network; families may be mixed."""
+        seen = {primary["id"]}
+        for spec in extra:
+            if spec["subnet_id"] in seen:
+                raise validation("Duplicate VIP subnet(s) specified. Only one IP can be bound per subnet.")
+            seen.add(spec["subnet_id"])
+        for spec in extra:
+            subnet = self.net.store["subnets"].get(spec["subnet_id"])
+            if subnet is None:
+                raise validation(f"Subnet {spec['subnet_id']} not found")
+            if subnet["network_id"] != primary["network_id"]:
+                raise validation("All VIP subnets must belong to the same network.")
+            if spec.get("ip_address") and not ipam.contains(subnet["cidr"], spec["ip_address"]):
+                raise validation(f"VIP address {spec['ip_address']} is not in subnet {subnet['id']}.")
 
     def _vip_subnet(
         self, subnet_id: str | None, network_id: str | None, address: str | None

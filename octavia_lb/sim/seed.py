@@ -68,7 +68,11 @@ DEFAULT_SEED: dict[str, Any] = {
         {
             "name": "private",
             "project": "admin",
-            "subnets": [{"name": "private-subnet", "ip_version": 4, "cidr": "10.0.0.0/24", "tags": ["k8s"]}],
+            "subnets": [
+                {"name": "private-subnet", "ip_version": 4, "cidr": "10.0.0.0/24", "tags": ["k8s"]},
+                # the second family of dual-stack load balancers (Octavia additional_vips, same network)
+                {"name": "private-subnet-v6", "ip_version": 6, "cidr": "fd00:20::/64", "tags": ["k8s"]},
+            ],
         },
     ],
     "routers": [

@@ -15,7 +15,8 @@ from typing import Any
 
 import orjson
 
-from octavia_lb.webhook.shape import check_service_shape
+from octavia_lb.common.service import ServiceView
+from octavia_lb.webhook.shape import check_fields_the_view_skips, check_service_shape
 
 API_VERSION = "admission.k8s.io/v1"
 KIND = "AdmissionReview"
@@ -49,6 +50,9 @@ class AdmissionRequest:
     obj: dict[str, Any] | None
     old_obj: dict[str, Any] | None
     dry_run: bool
+    # views of obj and old_obj built while checking their shape (None: build them from the dicts)
+    view: ServiceView | None = None
+    old_view: ServiceView | None = None
 
     @property
     def is_service(self) -> bool:
@@ -118,27 +122,31 @@ def _parse_request(request: dict[str, Any]) -> AdmissionRequest:
         raise BadRequest(f"request.object must be an object for {operation.value}, got null")
     if operation is Operation.UPDATE and old_obj is None:
         raise BadRequest("request.oldObject must be an object for UPDATE, got null")
-    parsed = AdmissionRequest(
+    kind_name = _field(kind, "kind", str, "request.kind.kind", "Service")
+    service_kind = kind_name == "Service"
+    return AdmissionRequest(
         uid=uid,
         operation=operation,
         namespace=_field(request, "namespace", str, "request.namespace", ""),
         name=_field(request, "name", str, "request.name", ""),
-        kind=_field(kind, "kind", str, "request.kind.kind", "Service"),
+        kind=kind_name,
         obj=obj,
         old_obj=old_obj,
         dry_run=_field(request, "dryRun", bool, "request.dryRun", False),
+        view=_shape_checked_view(obj, "request.object") if service_kind else None,
+        old_view=_shape_checked_view(old_obj, "request.oldObject") if service_kind else None,
     )
-    if parsed.is_service:
-        for path, service in (("request.object", obj), ("request.oldObject", old_obj)):
-            if service is not None:
-                _checked(check_service_shape, service, path)
-    return parsed
 
 
-def _checked(check: Any, service: dict[str, Any], path: str) -> None:
-    problem = check(service)
+def _shape_checked_view(service: dict[str, Any] | None, path: str) -> ServiceView | None:
+    """BadRequest for a field of the wrong JSON type; the Service's view when the fast path could build it."""
+    if service is None:
+        return None
+    view = ServiceView.well_typed(service)
+    problem = check_fields_the_view_skips(service) if view is not None else check_service_shape(service)
     if problem:
         raise BadRequest(f"{path}.{problem}")
+    return view
 
 
 def cap_warnings(warnings: Iterable[str]) -> list[str]:

@@ -70,10 +70,10 @@ def validate(request: AdmissionRequest, config: CloudConfig, cache: PeerSource) 
     service = _judged(request)
     if service is None:
         return Answer(allow(request.uid), Outcome.IGNORED)
-    # one view per object serves both the peer lookup and the rules
-    view = ServiceView.from_dict(service)
+    # one view per object serves the shape check, the peer lookup and the rules
+    view = request.view if service is request.obj and request.view else ServiceView.from_dict(service)
     old = request.old_obj if request.operation is Operation.UPDATE else None
-    old_view = ServiceView.from_dict(old) if old is not None else None
+    old_view = (request.old_view or ServiceView.from_dict(old)) if old is not None else None
     verdict = rules.review_view(view, old_view, _peers(view, config, cache), config)
     if verdict.allowed:
         return Answer(allow(request.uid, verdict.warnings), Outcome.ALLOWED)

@@ -34,11 +34,16 @@ class OctaviaCelery(Celery):
 def celery_config(settings: Settings) -> dict[str, Any]:
     # sweep for lost messages often enough that a redelivery takes about one visibility timeout, not +100 s
     restore_interval = max(1, min(60, int(settings.visibility_timeout / 10)))
-    transport = {
+    transport: dict[str, Any] = {
         "visibility_timeout": int(settings.visibility_timeout),
         "unacked_restore_interval": restore_interval,
         "unacked_restore_throttle": 1,
     }
+    if settings.uses_sentinel:  # kombu's Sentinel transport: the same URL, the master's name
+        transport["master_name"] = settings.redis_sentinel_master
+        transport["sentinel_kwargs"] = {"socket_timeout": 2.0}
+        if settings.redis_sentinel_password:
+            transport["sentinel_kwargs"]["password"] = settings.redis_sentinel_password
     return {
         "broker_url": settings.redis_url,
         "broker_transport_options": transport,

@@ -31,6 +31,7 @@ from kubernetes.client.exceptions import ApiException
 from octavia_lb.common import rules
 from octavia_lb.common.values import ValueProblem, parse_node_selector
 from octavia_lb.worker import metrics, queueing
+from octavia_lb.worker import redis_client as redis_connection
 from octavia_lb.worker.leader import LeaderElector, LeaseConfig
 from octavia_lb.worker.nodes import TO_BE_DELETED_TAINT, excluded_by_label
 from octavia_lb.worker.settings import Settings, SettingsError, from_env_and_args, redacted_redis_url
@@ -417,7 +418,7 @@ def run(args: argparse.Namespace) -> int:
     except KubeConfigError as exc:
         log.error("%s", exc)
         return 2
-    redis_client = redis.Redis.from_url(settings.redis_url)
+    redis_client = redis_connection.connect(settings)
     dispatcher = Dispatcher(create_app(settings), redis_client, api, default_selector, settings)
     if settings.metrics_port is not None:
         metrics.serve(settings.metrics_port, redis_client, settings.queue, host=settings.metrics_host)

@@ -20,14 +20,20 @@ log = logging.getLogger(__name__)
 
 
 def ensure_floating_ip(gateway: Gateway, want: DesiredService, os_state: Observed, owner: bool) -> str:
-    """Make the VIP port's floating IP match the wish; returns the Service's address (FIP, else VIP)."""
+    """Make the VIP port's floating IP match the wish; returns the address of its IPv4 VIP as the Service
+    shows it (FIP, else the VIP), or the IPv6 VIP of a load balancer that gets no floating IP.
+
+    A floating IP maps to IPv4 only; on a dual-stack VIP port Neutron attaches it to the port's one IPv4
+    address, which may be an additional VIP (an IPv6-first Service)."""
     lb, fip = os_state.lb, os_state.floating_ip
-    if is_ipv6(lb.vip_address):  # OCCM decides by the VIP it got, not by spec.ipFamilies: no FIP for IPv6
-        return lb.vip_address
+    v4 = lb.vip_of("IPv4")
+    if is_ipv6(lb.vip_address) and (want.floating_ip is None or v4 is None):
+        return lb.vip_address  # OCCM decides by the VIP it got, not by spec.ipFamilies: no FIP for IPv6
+    assert v4 is not None  # the primary VIP is IPv4, or an IPv4 additional VIP exists
     if want.floating_ip is None:
         if fip is not None and owner:
             release(gateway, fip, keep=want.keep_floatingip, who=want.key)
-        return lb.vip_address
+        return v4
     if fip is not None:
         return fip.address
     if not owner:
@@ -35,11 +41,23 @@ def ensure_floating_ip(gateway: Gateway, want: DesiredService, os_state: Observe
             f"cannot attach a floating IP to a load balancer for a shared Service {want.key}, only "
             "owner Service can do that"
         )
-    return _attach(gateway, want.floating_ip, lb, want.key)
+    return _attach(gateway, want.floating_ip, lb, v4, want.key)
 
 
 def is_ipv6(address: str | None) -> bool:
     return bool(address) and ":" in str(address)
+
+
+def shown_addresses(want: DesiredService, lb: OsLoadBalancer, address: str) -> list[str]:
+    """The Service's addresses in its `ipFamilies` order: `address` (from ensure_floating_ip) for the VIP
+    it stands for, the load balancer's VIP for the other family (a single-stack Service: [address])."""
+    if not want.also_serves:
+        return [address]
+    by_family = {family: lb.vip_of(family) for family in ("IPv4", "IPv6")}
+    no_fip = is_ipv6(lb.vip_address) and (want.floating_ip is None or by_family["IPv4"] is None)
+    by_family["IPv6" if no_fip else "IPv4"] = address
+    order = [want.ip_family, *(f for f in ("IPv4", "IPv6") if f != want.ip_family)]
+    return [found for family in order if (found := by_family[family])]
 
 
 def release(gateway: Gateway, fip: OsFloatingIP, keep: bool, who: str) -> None:
@@ -58,7 +76,7 @@ def release(gateway: Gateway, fip: OsFloatingIP, keep: bool, who: str) -> None:
         gateway.attach_floating_ip(fip.id, None)
 
 
-def _attach(gateway: Gateway, wish: WantFloatingIP, lb: OsLoadBalancer, who: str) -> str:
+def _attach(gateway: Gateway, wish: WantFloatingIP, lb: OsLoadBalancer, v4: str, who: str) -> str:
     if wish.address:
         found = gateway.floating_ips(floating_ip_address=wish.address)
         if found:
@@ -69,7 +87,7 @@ def _attach(gateway: Gateway, wish: WantFloatingIP, lb: OsLoadBalancer, who: str
             gateway.attach_floating_ip(existing.id, lb.vip_port_id)
             return existing.address
     if not wish.network_id:  # forced internal (no floating network): serve the VIP, create nothing
-        return lb.vip_address
+        return v4
     body = {
         "floating_network_id": wish.network_id,
         "port_id": lb.vip_port_id,

@@ -55,13 +55,11 @@ def run(args: argparse.Namespace) -> int:
 
         app = create_app(settings)
         if settings.metrics_port is not None:
-            import redis
-
-            from octavia_lb.worker import metrics
+            from octavia_lb.worker import metrics, redis_client
 
             metrics.serve(
                 settings.metrics_port,
-                redis.Redis.from_url(settings.redis_url),
+                redis_client.connect(settings),
                 settings.queue,
                 host=settings.metrics_host,
             )

@@ -29,6 +29,7 @@ class OsLoadBalancer:
     vip_subnet_id: str
     tags: tuple[str, ...]
     pool_ids: frozenset[str] = frozenset()
+    additional_vips: tuple[tuple[str, str], ...] = ()  # (subnet_id, ip_address) of each additional VIP
 
     @classmethod
     def from_api(cls, body: dict[str, Any]) -> OsLoadBalancer:
@@ -41,7 +42,18 @@ class OsLoadBalancer:
             vip_subnet_id=body.get("vip_subnet_id") or "",
             tags=tuple(body.get("tags") or ()),
             pool_ids=frozenset(p["id"] for p in body.get("pools") or ()),
+            additional_vips=tuple(
+                (vip.get("subnet_id") or "", vip.get("ip_address") or "")
+                for vip in body.get("additional_vips") or ()
+            ),
         )
+
+    def vip_of(self, family: str) -> str | None:
+        """The VIP address of `family` ("IPv4"/"IPv6"): the primary one or an additional one."""
+        for address in (self.vip_address, *(ip for _, ip in self.additional_vips)):
+            if address and (":" in address) == (family == "IPv6"):
+                return address
+        return None
 
     @property
     def pending(self) -> bool:

@@ -298,6 +298,18 @@ class Gateway:
             "get_subnet", lambda: self.conn.network.find_subnet(subnet_id, ignore_missing=True)
         )
 
+    def subnet_placement(self, subnet_id: str) -> tuple[str, int] | None:
+        """(network id, IP version) of a subnet, or None when it does not exist."""
+        subnet = self._subnet(subnet_id)
+        return (str(subnet.network_id), int(subnet.ip_version)) if subnet is not None else None
+
+    def family_subnets(self, network_id: str, ip_version: int) -> list[str]:
+        """Ids of a network's subnets of one IP version, in Neutron's order."""
+        return self._neutron(
+            "list_subnets",
+            lambda: [s.id for s in self.conn.network.subnets(network_id=network_id, ip_version=ip_version)],
+        )
+
     def subnets(self, network_id: str, tag_filter: dict[str, str]) -> list[tuple[str, str]]:
         """(id, name) of the subnets of a network that pass a Neutron tag filter, in Neutron's order."""
         # openstacksdk names the tag filters its own way and silently drops names it does not know

@@ -376,6 +376,8 @@ def load_balancer_body(want: DesiredService) -> dict[str, Any]:
         "vip_subnet_id": lb.vip_subnet_id,
         "vip_network_id": lb.vip_network_id,
         "vip_address": lb.vip_address,
+        # a dual-stack Service's second family (Octavia 2.26): one more address on the same VIP port
+        "additional_vips": [{"subnet_id": subnet} for subnet in lb.additional_vip_subnets],
     }
     body.update({k: v for k, v in optional.items() if v})
     return body

@@ -27,7 +27,6 @@ from octavia_lb.common.naming import lb_name, legacy_lb_name
 from octavia_lb.worker import rename
 from octavia_lb.worker.apply import observe
 from octavia_lb.worker.errors import ReconcileError
-from octavia_lb.worker.features import discover
 from octavia_lb.worker.floating import ensure_floating_ip, release
 from octavia_lb.worker.nodes import eligible_nodes
 from octavia_lb.worker.observed import ACTIVE, ERROR, Observed, OsLoadBalancer
@@ -38,7 +37,7 @@ from octavia_lb.worker.plan_output import ERROR as ERROR_VERDICT
 from octavia_lb.worker.plan_output import ServicePlan
 from octavia_lb.worker.preview import Change, changes_of, converge, create_step, simulate
 from octavia_lb.worker.readonly import Recorder, Write
-from octavia_lb.worker.reconcile import find_load_balancer
+from octavia_lb.worker.reconcile import discover_all, find_load_balancer
 from octavia_lb.worker.security_groups import SecurityGroups
 from octavia_lb.worker.tls_refs import check_tls_ref
 
@@ -124,8 +123,7 @@ class _LiveRun:
             options.load_balancer_address,
             forget,
         )
-        subnet = lb.vip_subnet_id if lb else ""
-        discovered = discover(gateway, options, nodes, self.key, subnet)
+        discovered = discover_all(gateway, options, config, nodes, self.key, lb)
         want = build_desired(
             self.service, nodes, config, self.planner.cluster, gateway.features(), discovered
         )
@@ -158,11 +156,7 @@ class _LiveRun:
         self.plan.changes.extend(changes_of(step, state, self.next_number))
         self.plan.load_balancer = {"id": "", "name": want.lb_name}
         # as _Run._create: the floating IP goes on the new VIP port in the same run
-        vip = dataclasses.replace(
-            state.lb,
-            vip_port_id=want.load_balancer.vip_port_id or VIP_PORT,
-            vip_address=want.load_balancer.vip_address or "",
-        )
+        vip = new_vip(state.lb, want)
         ensure_floating_ip(self.gateway, want, Observed(vip, (), (), None), owner=True)
         self._neutron_changes()
         sharing = Sharing(True, self.config.load_balancer.max_shared_lb, self.gateway.features().tags)
@@ -234,6 +228,25 @@ class _LiveRun:
             self.plan.changes.append(neutron_change(write, self.recorder, self.next_number))
         self.recorded = len(self.recorder.writes)
 
+
+def new_vip(lb: OsLoadBalancer, want: DesiredService) -> OsLoadBalancer:
+    """The created load balancer as the create's answer shows it: a VIP port and an address of each family
+    it serves (placeholders: Octavia picks them), which is what the floating IP code looks at."""
+    primary = want.load_balancer.vip_address or _PLACEHOLDER_VIP[want.ip_family]
+    extra = tuple(
+        (subnet, _PLACEHOLDER_VIP[family])
+        for subnet, family in zip(want.load_balancer.additional_vip_subnets, want.also_serves, strict=False)
+    )
+    return dataclasses.replace(
+        lb,
+        vip_port_id=want.load_balancer.vip_port_id or VIP_PORT,
+        vip_address=primary,
+        additional_vips=extra,
+    )
+
+
+# ":" marks an IPv6 address for the worker's checks (`is_ipv6`, `vip_of`)
+_PLACEHOLDER_VIP = {"IPv4": "(new IPv4 VIP)", "IPv6": "(new IPv6 VIP ::)"}
 
 _NONE = Observed(OsLoadBalancer.from_api({"id": ""}), (), (), None)
 

@@ -36,6 +36,8 @@ READS = frozenset(
         "get_monitor",
         "floating_ips",
         "subnet_network",
+        "subnet_placement",
+        "family_subnets",
         "subnet_cidr",
         "subnets",
         "external_network",

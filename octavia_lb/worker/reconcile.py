@@ -24,15 +24,24 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from octavia_lb.common import naming
-from octavia_lb.common.model import BuildError, DesiredService, Reason, build_desired, service_options
+from octavia_lb.common.config import CloudConfig
+from octavia_lb.common.model import (
+    BuildError,
+    DesiredService,
+    Discovered,
+    NodeView,
+    Reason,
+    build_desired,
+    service_options,
+)
 from octavia_lb.common.naming import lb_name, legacy_lb_name
-from octavia_lb.common.options import read_options
+from octavia_lb.common.options import ServiceOptions, read_options
 from octavia_lb.common.rules import FINALIZER, is_managed
-from octavia_lb.worker import fresh, memo, rename
+from octavia_lb.worker import dual_stack, fresh, memo, rename
 from octavia_lb.worker.apply import observe, run_step
 from octavia_lb.worker.errors import PermanentError, ReconcileError, Requeue, TemporaryError
 from octavia_lb.worker.features import discover, gateway_for
-from octavia_lb.worker.floating import ensure_floating_ip, is_ipv6, release
+from octavia_lb.worker.floating import ensure_floating_ip, is_ipv6, release, shown_addresses
 from octavia_lb.worker.nodes import eligible_nodes
 from octavia_lb.worker.observed import ACTIVE, ERROR, Observed, OsLoadBalancer
 from octavia_lb.worker.openstack import Gateway
@@ -103,6 +112,26 @@ def find_load_balancer(
     return None
 
 
+def discover_all(
+    gateway: Gateway,
+    options: ServiceOptions,
+    config: CloudConfig,
+    nodes: list[NodeView],
+    key: str,
+    lb: OsLoadBalancer | None,
+) -> Discovered:
+    """The cloud facts the builder needs: VIP subnet and floating network autodetection, then the dual-stack
+    lookups (`octavia-lb plan --live` makes the same calls)."""
+    discovered = discover(gateway, options, nodes, key, lb.vip_subnet_id if lb else "")
+    dual = dual_stack.discover(gateway, options, config, discovered.vip_subnet_id, lb)
+    return dataclasses.replace(
+        discovered,
+        additional_vips=dual.additional_vips,
+        dual_stack_missing=dual.dual_stack_missing,
+        member_subnets=dual.member_subnets,
+    )
+
+
 class _Run:
     def __init__(self, context: Any, kube: KubeWriter, service: dict[str, Any]) -> None:
         self.context = context
@@ -136,7 +165,7 @@ class _Run:
             nodes = eligible_nodes(self.context.kube)
             self._nodes, self._source_ranges = nodes, options.source_ranges
             lb = self._find(options.load_balancer_id, options.load_balancer_address)
-            discovered = discover(self.gateway, options, nodes, self.key, lb.vip_subnet_id if lb else "")
+            discovered = discover_all(self.gateway, options, self.config, nodes, self.key, lb)
             want = build_desired(
                 self.service, nodes, self.config, self.cluster, self.gateway.features(), discovered
             )
@@ -175,7 +204,7 @@ class _Run:
         self.kube.set_annotations(self.service, {LB_ID: lb.id})
         address = fresh.take(self.context.redis, self.context.settings.key_prefix, lb.id, want)
         if address is not None:
-            self.kube.set_annotations(self.service, {LB_ADDRESS: address})
+            self.kube.set_annotations(self.service, {LB_ADDRESS: shown_addresses(want, lb, address)[0]})
             self._security_group(want, lb)
             self._ready(want, lb, address)
             return
@@ -194,7 +223,7 @@ class _Run:
         fips = self.gateway.floating_ips(port_id=lb.vip_port_id) if lb.vip_port_id else []
         os_state = dataclasses.replace(os_state, floating_ip=fips[0] if fips else None)
         address = ensure_floating_ip(self.gateway, want, os_state, owner)
-        self.kube.set_annotations(self.service, {LB_ADDRESS: address})
+        self.kube.set_annotations(self.service, {LB_ADDRESS: shown_addresses(want, lb, address)[0]})
         self._security_group(want, lb)
         self._ready(want, lb, address)
 
@@ -261,17 +290,21 @@ class _Run:
             groups.delete()
 
     def _ready(self, want: DesiredService, lb: OsLoadBalancer, address: str) -> None:
-        ingress = want.status.ingress(address)
+        # a dual-stack Service shows each served family's address (its FIP for the IPv4 one), in its order
+        first, *more = shown_addresses(want, lb, address)
+        ingress = want.status.ingress(first, more)
         old = ready_condition(self.service)
         was_ready = (
             bool(old and old.get("status") == "True")
             and ((self.service.get("status") or {}).get("loadBalancer") or {}).get("ingress") == ingress
         )
-        self.kube.set_status(self.service, ingress, True, "Ready", f"load balancer {lb.id} serves {address}")
+        serves = " and ".join([first, *more])
+        self.kube.set_status(self.service, ingress, True, "Ready", f"load balancer {lb.id} serves {serves}")
         if not was_ready:
-            ipv6 = is_ipv6(lb.vip_address)
+            # IPv6 only: an IPv6-first dual-stack Service's IPv4 VIP may still get a floating IP
+            ipv6 = is_ipv6(lb.vip_address) and (want.floating_ip is None or lb.vip_of("IPv4") is None)
             for notice in want.notices:
-                if notice.reason is Reason.FORCED_INTERNAL and (address != lb.vip_address or ipv6):
+                if notice.reason is Reason.FORCED_INTERNAL and (address != lb.vip_of("IPv4") or ipv6):
                     continue  # a floating IP was kept or attached, or none applies: OCCM says nothing then
                 self.kube.event(self.service, True, notice.reason.value, notice.message)
             if ipv6:  # OCCM's text, ending with the address in use

@@ -1,11 +1,12 @@
 """The Neutron security group of a Service's NodePorts (cloud.conf `manage-security-groups = true`).
 
 As OCCM does (occm-semantics §5.7): one group per Service, `lb-sg-<uid>-<ns>-<name>`, holding exactly one
-ingress rule per NodePort (and the health-check NodePort) from the member subnet's CIDR, or from each
-source range on `ovn`, whose load balancers do not filter by listener CIDR; every other rule, the
-defaults Neutron adds to a new group included, is deleted. The group is put on the Neutron port of every
-member node (the server's port with port security on that holds the member address) and taken off ports
-of nodes that left. When the Service goes, the group is taken off every port and deleted.
+ingress rule per NodePort (and the health-check NodePort) from the member subnet's CIDR (each family's, for
+a dual-stack Service), or from each source range on `ovn`, whose load balancers do not filter by listener
+CIDR; every other rule, the defaults Neutron adds to a new group included, is deleted. The group is put on
+the Neutron port of every member node (the server's port with port security on that holds the member
+address) and taken off ports of nodes that left. When the Service goes, the group is taken off every port
+and deleted.
 
 `wanted_rules` is pure; `SecurityGroups` does the Neutron calls, each one idempotent, so a run that
 fails half-way is finished by the next.
@@ -143,34 +144,39 @@ class SecurityGroups:
         with _explained(f"failed when reconciling security groups for LB service {self.key}"):
             members = [m for listener in want.listeners for m in listener.pool.members]
             subnet_id = next((m.subnet_id for m in members if m.subnet_id), None) or place.vip_subnet_id
-            cidr = self.gateway.subnet_cidr(subnet_id) if subnet_id else None
-            if cidr is None:
-                raise PermanentError(
-                    f"cannot find the member subnet {subnet_id!r} to open the NodePorts from"
-                )
+            # a dual-stack Service's members sit on a subnet of each family: open the NodePorts from both
+            subnets = list(dict.fromkeys([subnet_id, *(m.subnet_id for m in members if m.subnet_id)]))
+            cidrs: list[str] = []
+            for subnet in subnets:
+                cidr = self.gateway.subnet_cidr(subnet) if subnet else None
+                if cidr is None:
+                    raise PermanentError(
+                        f"cannot find the member subnet {subnet!r} to open the NodePorts from"
+                    )
+                cidrs.append(cidr)
             ports = (self.service.get("spec") or {}).get("ports") or ()
             node_ports = [(p.get("protocol") or "TCP", int(p.get("nodePort") or 0)) for p in ports]
             # OCCM opens spec.healthCheckNodePort whenever it is set, whatever the monitor type
             health_port = int((self.service.get("spec") or {}).get("healthCheckNodePort") or 0)
-            sources = list(place.source_ranges) if place.provider == OVN and place.source_ranges else [cidr]
+            sources = list(place.source_ranges) if place.provider == OVN and place.source_ranges else cidrs
             group = self.gateway.find_security_group(self.name) or self._create()
-            wanted = wanted_rules(node_ports, sources, health_port, cidr)
+            wanted = frozenset().union(*(wanted_rules(node_ports, sources, health_port, c) for c in cidrs))
             create, delete = rule_changes(wanted, group.rules)
             for rule in create:
                 self.gateway.create_security_group_rule(rule.body(group.id))
             for rule_id in delete:
                 self.gateway.delete_security_group_rule(rule_id)
-            addresses = {m.address for m in members}
-            holders = [(n, a) for n in nodes for _, a in n.addresses if a in addresses]  # serial names differ
-            self._attach(group.id, holders, subnet_id)
+            on = {m.address: m.subnet_id or subnet_id for m in members}
+            holders = [(n, a, on[a]) for n in nodes for _, a in n.addresses if a in on]  # serial names differ
+            self._attach(group.id, holders)
 
     def _create(self) -> OsSecurityGroup:
         log.info("%s: create security group %s", self.key, self.name)
         return self.gateway.create_security_group(self.name, self.description)
 
-    def _attach(self, group_id: str, members: list[tuple[NodeView, str]], subnet_id: str) -> None:
+    def _attach(self, group_id: str, members: list[tuple[NodeView, str, str]]) -> None:
         wanted: set[str] = set()
-        for node, address in members:
+        for node, address, subnet_id in members:
             server = server_id(node.provider_id)
             ports = self.gateway.ports(device_id=server) if server else []
             for port in member_ports(ports, address, subnet_id):

@@ -6,7 +6,11 @@ start-up with the variable name and the offending value rather than minutes late
 
 | variable (OCTAVIA_LB_...) | default                     | meaning                                      |
 |---------------------------|-----------------------------|----------------------------------------------|
-| REDIS_URL                 | redis://127.0.0.1:6379/0    | broker, locks, de-duplication                |
+| REDIS_URL                 | redis://127.0.0.1:6379/0    | broker, locks, de-duplication; or Sentinels: |
+|                           |                             | sentinel://h1:26379;sentinel://h2:26379/0    |
+| REDIS_SENTINEL_MASTER     | (none)                      | master name the Sentinels watch (sentinel:// |
+|                           |                             | only, and then required)                     |
+| REDIS_SENTINEL_PASSWORD   | (none)                      | password of the Sentinels themselves         |
 | CLUSTER_NAME              | kubernetes                  | OCCM cluster name; prefixes Redis keys       |
 | QUEUE                     | octavia-lb                  | Celery queue name                            |
 | RESYNC_PERIOD             | 300                         | seconds between full resyncs                 |
@@ -45,7 +49,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 PREFIX = "OCTAVIA_LB_"
-REDIS_SCHEMES = ("redis", "rediss", "unix")
+REDIS_SCHEMES = ("redis", "rediss", "unix", "sentinel")
 # A countdown is held by the worker as an unacked message; past the visibility timeout Redis redelivers it
 # (celery#7009), so no countdown may exceed this share of the timeout.
 MAX_COUNTDOWN_FRACTION = 0.2
@@ -58,6 +62,8 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_sentinel_master: str = ""
+    redis_sentinel_password: str = ""
     cluster_name: str = "kubernetes"
     queue: str = "octavia-lb"
     cloud_config: str | None = None
@@ -87,6 +93,11 @@ class Settings:
 
     def __post_init__(self) -> None:
         _check_redis_url(self.redis_url)
+        if self.uses_sentinel and not self.redis_sentinel_master:
+            raise SettingsError(
+                f"redis_sentinel_master: must be set (OCTAVIA_LB_REDIS_SENTINEL_MASTER) when redis_url "
+                f"{_redact(self.redis_url)!r} names Sentinels; use the name in their `sentinel monitor` line"
+            )
         for field in ("cluster_name", "queue", "lease_name", "lease_namespace"):
             if not getattr(self, field):
                 raise SettingsError(f"{field}: must not be empty")
@@ -122,7 +133,12 @@ class Settings:
         # the Redis URL may carry a password: show it redacted, like every log line does
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         shown["redis_url"] = _redact(self.redis_url)
+        shown["redis_sentinel_password"] = "***" if self.redis_sentinel_password else ""
         return f"Settings({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
+
+    @property
+    def uses_sentinel(self) -> bool:
+        return self.redis_url.startswith("sentinel://")
 
     @property
     def max_countdown(self) -> float:
@@ -136,18 +152,33 @@ class Settings:
 
 
 def _check_redis_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in REDIS_SCHEMES:
-        raise SettingsError(
-            f"redis_url: {_redact(url)!r} must start with one of "
-            f"{', '.join(s + '://' for s in REDIS_SCHEMES)}"
-        )
-    if parts.scheme != "unix" and not parts.hostname:
-        raise SettingsError(f"redis_url: {_redact(url)!r} has no host")
+    # Sentinels are listed as kombu takes them: sentinel://h1:26379;sentinel://h2:26379/0
+    alternatives = url.split(";") if url.startswith("sentinel://") else [url]
+    for one in alternatives:
+        parts = urlsplit(one)
+        allowed = ("sentinel",) if len(alternatives) > 1 else REDIS_SCHEMES
+        if parts.scheme not in allowed:
+            raise SettingsError(
+                f"redis_url: {_redact(one)!r} must start with one of "
+                f"{', '.join(s + '://' for s in allowed)}"
+            )
+        if parts.scheme != "unix" and not parts.hostname:
+            raise SettingsError(f"redis_url: {_redact(one)!r} has no host")
+        try:
+            parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+        except ValueError:
+            raise SettingsError(f"redis_url: {_redact(one)!r} has a port that is not a number") from None
+        db = parts.path.lstrip("/")
+        if parts.scheme != "unix" and db and not db.isdigit():
+            raise SettingsError(f"redis_url: {_redact(one)!r}: the path must be a database number such as /0")
 
 
 def _redact(url: str) -> str:
-    """The URL without its password, for error messages and logs."""
+    """The URL (each `;`-separated Sentinel too) without its password, for error messages and logs."""
+    return ";".join(_redact_one(one) for one in url.split(";"))
+
+
+def _redact_one(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         return url
@@ -180,6 +211,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
 }
 _STRINGS = (
     "redis_url",
+    "redis_sentinel_master",
+    "redis_sentinel_password",
     "cluster_name",
     "queue",
     "cloud_config",

@@ -56,7 +56,9 @@ class WorkerContext:
 
     @cached_property
     def redis(self) -> redis.Redis:
-        return redis.Redis.from_url(self.settings.redis_url)
+        from octavia_lb.worker.redis_client import connect
+
+        return connect(self.settings)
 
     @cached_property
     def kube(self) -> Any:
@@ -155,6 +157,12 @@ def reconcile_service(self: Any, namespace: str, name: str, reason: str = "event
         queueing.clear_pending(context.redis, settings.key_prefix, namespace, name)
         queueing.enqueue_reconcile(self.app, context.redis, namespace, name, delay, "lock-busy")
         outcome = "lock-busy"
+    except redis.RedisError as exc:
+        # Redis went away under the lock or the markers (a restart, a Sentinel failover): try again through
+        # the broker once it is back; if even that fails, the dispatcher's resync brings the Service back
+        log.warning("%s/%s: Redis unavailable (%s)", namespace, name, exc)
+        unavailable = TemporaryError(f"Redis unavailable: {exc}")
+        outcome = _retry(self, settings, namespace, name, retries, unavailable)
     metrics.RECONCILES.labels(outcome=outcome).inc()
     metrics.RECONCILE_SECONDS.labels(outcome=outcome).observe(time.monotonic() - started)
     return outcome

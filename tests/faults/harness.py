@@ -72,6 +72,16 @@ def create_services(env: Env, names: Iterable[str]) -> list[str]:
     return made
 
 
+def create_in_flight(env: Env, prefix: str, count: int) -> tuple[list[str], int]:
+    """Create `count` Services and give the pipeline 1.5 s: with slow builds some are addressed, most are
+    still in flight (asserted), which is when a fault hurts most. Returns the names and how many were done."""
+    names = create_services(env, [f"{prefix}{i:02d}" for i in range(count)])
+    time.sleep(1.5)
+    done = len(addressed(env, names))
+    assert done < count, "every Service converged before the fault"
+    return names, done
+
+
 def ingress_ip(service: Any) -> str | None:
     lb = service.status.load_balancer
     return lb.ingress[0].ip if lb and lb.ingress else None

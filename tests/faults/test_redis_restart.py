@@ -12,8 +12,7 @@ import redis
 
 from tests.faults.harness import (
     SCALE,
-    addressed,
-    create_services,
+    create_in_flight,
     delete_all,
     process_env,
     wait_converged,
@@ -47,10 +46,7 @@ def test_redis_restart_losing_the_queue(
     dispatcher = start_dispatcher(**extra)
 
     started = time.monotonic()
-    names = create_services(env, [f"r{i:02d}" for i in range(SERVICES)])
-    time.sleep(1.5)
-    before = len(addressed(env, names))
-    assert before < SERVICES, "every Service converged before Redis went away"
+    names, before = create_in_flight(env, "r", SERVICES)
     resyncs_before = dispatcher.log.count(" (resync)")
     restart_empty(restartable_redis, queue_env.queue)
     took = wait_converged(env, names, timeout=120)

@@ -23,7 +23,7 @@ NAMESPACE = "octavia-lb"
 TLS_SECRET = "octavia-lb-webhook-tls"
 # Every kustomization a user may deploy (static-tls needs certificates first; see `static_tls_tree`).
 OVERLAYS = ("base", "overlays/cert-manager", "overlays/static-tls", "overlays/redis-in-cluster",
-            "overlays/example-combined")
+            "overlays/example-combined", "overlays/ha-redis")
 STATIC_TLS_MARKER = "<!-- static-tls-commands -->"
 
 

@@ -14,9 +14,10 @@ from tests.manifests.render import NAMESPACE, OVERLAYS, TLS_SECRET, Rendering
 COMPONENTS = ("octavia-lb-webhook", "octavia-lb-dispatcher", "octavia-lb-worker")
 BASE_KINDS = {
     "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap",
-    "Secret", "Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler",
-    "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
+    "Secret", "Deployment", "Service", "PodDisruptionBudget", "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
 }
+QUEUE_SCALED = {"overlays/ha-redis"}  # KEDA scales the workers there, not the CPU autoscaler
 PINNED_IMAGE = re.compile(r"^[a-z0-9.\-/]+(:[A-Za-z0-9._\-]+|@sha256:[0-9a-f]{64})$")
 
 
@@ -48,6 +49,14 @@ def test_replicas_disruption_budget_and_autoscaler(rendering: Rendering) -> None
     template = rendering.one("Deployment", "octavia-lb-webhook")["spec"]["template"]
     webhook_labels = template["metadata"]["labels"]
     assert pdb["spec"]["selector"]["matchLabels"].items() <= webhook_labels.items()
+    if rendering.name in QUEUE_SCALED:
+        assert rendering.of_kind("HorizontalPodAutoscaler") == [], "two autoscalers on one Deployment fight"
+        scaled = rendering.one("ScaledObject", "octavia-lb-worker")
+        assert scaled["spec"]["scaleTargetRef"] == {"name": "octavia-lb-worker"}
+        (trigger,) = scaled["spec"]["triggers"]
+        assert trigger["metadata"]["listName"] == "octavia-lb"  # the Celery queue (OCTAVIA_LB_QUEUE)
+        assert 1 <= scaled["spec"]["minReplicaCount"] < scaled["spec"]["maxReplicaCount"]
+        return
     hpa = rendering.one("HorizontalPodAutoscaler", "octavia-lb-worker")
     assert hpa["apiVersion"] == "autoscaling/v2"
     assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",

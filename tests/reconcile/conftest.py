@@ -81,14 +81,16 @@ class Env:
     nodes: list[str]
     sim: Any
 
-    def add_node(self, name: str, ip: str, server: str = "", **labels: str) -> None:
-        """A Node with InternalIP `ip` and providerID `openstack:///<server>` (a random server by default)."""
+    def add_node(self, name: str, ip: str, server: str = "", *more_ips: str, **labels: str) -> None:
+        """A Node with InternalIP `ip` (and `more_ips`, a dual-stack node's other family) and providerID
+        `openstack:///<server>` (a random server by default)."""
         full = f"{self.run}-{name}"
         self.cluster.create_node(
             full,
             ip,
             labels={SELECTOR_LABEL: self.run, **labels},
             provider_id=f"openstack:///{server or uuid.uuid4()}",
+            more_internal_ips=more_ips,
         )
         self.nodes.append(full)
 

@@ -8,7 +8,9 @@ import uuid
 A = "loadbalancer.openstack.org/"
 
 
-def test_legacy_named_load_balancer_is_adopted(reconcile_env):
+def test_legacy_named_load_balancer_is_adopted_and_left_when_its_service_goes(reconcile_env):
+    """Adopted by its `a<uid>` name; on deletion OCCM removes only load balancers named kube_service_…, so
+    this one loses the Service's listeners and tag, and stays."""
     env = reconcile_env()
     env.add_node("a", "10.0.0.54")
     env.create_service("web", [{"name": "http", "port": 80, "protocol": "TCP"}])
@@ -23,7 +25,15 @@ def test_legacy_named_load_balancer_is_adopted(reconcile_env):
     assert lb["id"] == made.id and lb["name"] == legacy
     assert [li["protocol_port"] for li in env.octavia("listeners")] == [80]
     assert env.service("web").metadata.annotations[A + "load-balancer-id"] == made.id
-    # deletion leaves a legacy-named load balancer in place, as OCCM does: test_occm_parity.py
+
+    env.delete_service("web")
+    env.drive("web")
+    (left,) = [lb for lb in env.lbs() if lb["id"] == made.id]
+    assert left["name"] == legacy
+    assert [li for li in env.octavia("listeners") if li["loadbalancer_id"] == made.id] == []
+    assert not any(tag.startswith("kube_service_") for tag in left.get("tags") or [])
+    assert env.core.list_namespaced_service(env.namespace).items == []
+    assert env.reasons("web")[-1] == "DeletedLoadBalancer"
 
 
 def test_stale_controller_annotations_do_not_block_creation(reconcile_env):

@@ -100,32 +100,6 @@ def test_members_stay_on_cloud_conf_subnet_when_the_vip_goes_to_the_annotations_
     assert _members(env, lb) == [{"address": "10.0.0.204", "subnet_id": env.ids.private_subnet}]
 
 
-# ---- deletion of a legacy-named load balancer -----------------------------------------------------
-def test_legacy_named_load_balancer_is_left_when_its_service_goes(reconcile_env):
-    """OCCM deletes only load balancers named kube_service_…; an `a<uid>` one loses this Service's
-    listeners and tag, and stays."""
-    env = reconcile_env()
-    env.add_node("a", "10.0.0.205")
-    env.create_service("old", _ports(80))
-    uid = env.service("old").metadata.uid
-    conn = env.sim.connect()
-    legacy = ("a" + uid.replace("-", ""))[:32]
-    made = conn.load_balancer.create_load_balancer(name=legacy, vip_subnet_id=env.ids.private_subnet)
-    conn.load_balancer.wait_for_load_balancer(made.id, interval=0.2, wait=30)
-    env.drive("old")
-    listeners = [li for li in env.octavia("listeners") if li["loadbalancer_id"] == made.id]
-    assert [li["protocol_port"] for li in listeners] == [80]
-
-    env.delete_service("old")
-    env.drive("old")
-    (left,) = [lb for lb in env.lbs() if lb["id"] == made.id]
-    assert left["name"] == legacy
-    assert [li for li in env.octavia("listeners") if li["loadbalancer_id"] == made.id] == []
-    assert not any(tag.startswith("kube_service_") for tag in left.get("tags") or [])
-    assert [s.metadata.name for s in env.core.list_namespaced_service(env.namespace).items] == []
-    assert env.reasons("old")[-1] == "DeletedLoadBalancer"
-
-
 # ---- security group: the health-check NodePort whatever the monitor -------------------------------
 def test_health_check_node_port_is_opened_without_an_http_monitor(reconcile_env):
     """externalTrafficPolicy Local with no health monitor at all: OCCM still opens healthCheckNodePort."""

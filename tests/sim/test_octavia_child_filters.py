@@ -106,6 +106,8 @@ def test_single_call_pool_create_builds_members_and_monitor(conn, sim):
     )
     listener = conn.load_balancer.create_listener(loadbalancer_id=lb.id, protocol="HTTP", protocol_port=80)
     wait_active(conn, lb.id)
+    # a pending window the checks below cannot miss on a loaded machine (the fast profile's is ~0.1 s)
+    sim.control.set_delays(child_create=2.0, lb_update=2.0)
     # the `/v2` alias, as the worker calls it; openstacksdk's Pool has no `healthmonitor` body attribute
     response = raw(
         conn,

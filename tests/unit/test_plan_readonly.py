@@ -138,3 +138,31 @@ def test_the_workers_security_group_code_on_a_new_group() -> None:
     assert changes[-1].fields == {
         "security_groups": {"old": ["default"], "new": ["default", "(new security group)"]}
     }
+
+
+def test_a_new_dual_stack_load_balancer_gets_its_floating_ip_on_the_ipv4_vip_whichever_family_is_first() -> (
+    None
+):
+    from octavia_lb.common.model import AdditionalVip, Discovered
+    from octavia_lb.worker.plan_live import new_vip
+    from octavia_lb.worker.preview import create_step, created_load_balancer
+
+    v4 = Discovered(
+        additional_vips=(AdditionalVip("IPv4", "vip-subnet-v4"),), member_subnets=(("IPv6", "v6"),)
+    )
+    svc = service(ipFamilies=["IPv6", "IPv4"], ipFamilyPolicy="RequireDualStack")
+    want = build(
+        svc, [NodeView("n1", (("InternalIP", "10.0.0.1"), ("InternalIP", "fd00::1")))], discovered=v4
+    )
+    lb = new_vip(created_load_balancer(create_step(want).args[0]).lb, want)
+    assert (lb.vip_of("IPv6"), lb.vip_of("IPv4")) == ("(new IPv6 VIP ::)", "(new IPv4 VIP)")
+    recorder = Recorder(Cloud())
+    ensure_floating_ip(recorder, want, Observed(lb, (), (), None), owner=True)
+    assert [w.call for w in recorder.writes] == ["create_floating_ip"]
+
+    # single-stack IPv6: no floating IP, as the worker decides by the VIP address
+    want6 = build(service(ipFamilies=["IPv6"]), [NodeView("n1", (("InternalIP", "fd00::1"),))])
+    lb6 = new_vip(created_load_balancer(create_step(want6).args[0]).lb, want6)
+    recorder = Recorder(Cloud())
+    assert ensure_floating_ip(recorder, want6, Observed(lb6, (), (), None), owner=True) == "(new IPv6 VIP ::)"
+    assert recorder.writes == []

@@ -309,7 +309,22 @@ WARNED = [
     _case(
         "two-ip-families",
         service(ipFamilies=["IPv6", "IPv4"]),
-        'spec.ipFamilies: ["IPv6", "IPv4"] has two families; only the first (IPv6) gets a load balancer',
+        'spec.ipFamilies: ["IPv6", "IPv4"] has two families; both are served when Octavia has API 2.26+ '
+        "(additional VIPs) and the VIP network has an IPv4 subnet; otherwise only IPv6, with a "
+        "LoadBalancerDualStackUnavailable event saying why",
+    ),
+    _case(
+        "two-ip-families-ovn",
+        service(ipFamilies=["IPv4", "IPv6"]),
+        'spec.ipFamilies: ["IPv4", "IPv6"] has two families; only the first (IPv4) is served with cloud.conf '
+        "lb-provider = ovn",
+        OVN,
+    ),
+    _case(
+        "two-ip-families-serial",
+        service(ipFamilies=["IPv4", "IPv6"]),
+        "only the first (IPv4) is served with cloud.conf provider-requires-serial-api-calls = true",
+        parse_cloud_config("[LoadBalancer]\nprovider-requires-serial-api-calls = true\n"),
     ),
     _case(
         "floating-on-internal",

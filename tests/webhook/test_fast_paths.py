@@ -13,10 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import generate_latest
 
+from octavia_lb.common import options
 from octavia_lb.common.annotations import ANNOTATIONS, AnnotationError, parse_annotation
+from octavia_lb.common.config import CloudConfig
 from octavia_lb.common.service import ServiceView
 from octavia_lb.webhook.metrics import create_metrics
 from octavia_lb.webhook.samples import ANN, rich_review, service
+from octavia_lb.webhook.shape import check_fields_the_view_skips, check_service_shape
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 70000), st.text(max_size=8), st.sampled_from(["", "TCP", "UDP"])
@@ -32,12 +35,15 @@ ports = st.lists(
     ),
     max_size=3,
 )
+strings_ok = st.sampled_from(["true", "false", "5", "-1", "x", "", "ROUND_ROBIN", "v2", "a,b", "!&a"])
+CONFIG = CloudConfig.default()
 string_lists = st.one_of(st.none(), st.lists(strings, max_size=3), scalars)
 metadata = st.fixed_dictionaries(
     {},
     optional={
         "name": strings, "namespace": strings, "generateName": strings, "uid": strings,
-        "deletionTimestamp": strings, "finalizers": string_lists,
+        "deletionTimestamp": strings, "finalizers": string_lists, "resourceVersion": strings,
+        "labels": st.one_of(st.none(), st.dictionaries(st.text(max_size=6), strings, max_size=2), scalars),
         "annotations": st.one_of(st.none(), st.dictionaries(st.text(max_size=6), strings, max_size=3),
                                  scalars, st.lists(scalars, max_size=1)),
     },
@@ -48,7 +54,8 @@ spec = st.fixed_dictionaries(
         "type": strings, "externalTrafficPolicy": strings, "loadBalancerIP": strings,
         "sessionAffinity": strings, "loadBalancerClass": strings, "healthCheckNodePort": ints,
         "ports": st.one_of(st.none(), ports, scalars), "ipFamilies": string_lists,
-        "loadBalancerSourceRanges": string_lists,
+        "loadBalancerSourceRanges": string_lists, "externalIPs": string_lists, "ipFamilyPolicy": strings,
+        "selector": st.one_of(st.none(), st.dictionaries(st.text(max_size=6), strings, max_size=2), scalars),
     },
 )
 services = st.one_of(
@@ -65,6 +72,36 @@ services = st.one_of(
 @given(data=services)
 def test_view_fast_path_equals_the_field_by_field_reader(data: Any) -> None:
     assert ServiceView.from_dict(data) == ServiceView._read(data)
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=services)
+def test_shape_check_after_the_view_accepts_and_rejects_as_the_full_check(data: Any) -> None:
+    """The hot path checks only the fields the view does not read; it must say what the full check says."""
+    if not isinstance(data, dict):
+        return
+    view = ServiceView.well_typed(data)
+    if view is not None:
+        assert check_fields_the_view_skips(data) == check_service_shape(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    annotations=st.dictionaries(st.sampled_from([*sorted(ANNOTATIONS), "other/x"]), strings_ok, max_size=4),
+    families=st.sampled_from([(), ("IPv4",), ("IPv6",)]),
+    ranges=st.sampled_from([(), ("10.0.0.0/8",), ("10.0.0.1",)]),
+)
+def test_memoised_options_equal_a_fresh_resolution(
+    annotations: dict[str, str], families: tuple[str, ...], ranges: tuple[str, ...]
+) -> None:
+    """Options are memoised per annotation set; a hit must give what resolving afresh gives, problems too."""
+    view = ServiceView(annotations=annotations, ip_families=families, source_ranges=ranges)
+    fresh: list[str] = []
+    expected = options._resolve(view, CONFIG, fresh)
+    for _ in range(2):  # the first call may fill the memo, the second reads it
+        problems: list[str] = []
+        assert options.resolve(view, CONFIG, problems) == expected
+        assert problems == fresh
 
 
 @pytest.mark.parametrize(

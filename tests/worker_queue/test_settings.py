@@ -74,3 +74,53 @@ def test_celery_config_carries_the_reliability_settings() -> None:
     assert conf["worker_cancel_long_running_tasks_on_connection_loss"]
     assert conf["worker_send_task_events"]
     assert conf["worker_enable_remote_control"] is False  # no pub/sub subscription to lose with Redis
+
+
+SENTINELS = "sentinel://:pw@10.1.0.1:26379/2;sentinel://10.1.0.2:26380;sentinel://10.1.0.3"
+
+
+def test_sentinel_url_needs_a_master_name_and_is_redacted_everywhere() -> None:
+    with pytest.raises(SettingsError) as caught:
+        from_env_and_args(env={"OCTAVIA_LB_REDIS_URL": SENTINELS})
+    message = str(caught.value)
+    assert message.startswith("redis_sentinel_master: must be set (OCTAVIA_LB_REDIS_SENTINEL_MASTER)")
+    assert "sentinel://:***@10.1.0.1:26379/2;sentinel://10.1.0.2:26380" in message and "pw" not in message
+    s = from_env_and_args(
+        env={
+            "OCTAVIA_LB_REDIS_URL": SENTINELS,
+            "OCTAVIA_LB_REDIS_SENTINEL_MASTER": "octavia",
+            "OCTAVIA_LB_REDIS_SENTINEL_PASSWORD": "sentinel-secret",
+        }
+    )
+    assert s.uses_sentinel and redacted_redis_url(s).count("***") == 1
+    assert "pw" not in repr(s) and "sentinel-secret" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sentinel://10.1.0.1:26379;redis://10.1.0.2", "'redis://10.1.0.2' must start with one of sentinel://"),
+        ("sentinel://10.1.0.1:26379;sentinel://", "'sentinel://' has no host"),
+        ("sentinel://10.1.0.1:port", "has a port that is not a number"),
+        ("sentinel://10.1.0.1:26379/zero", "the path must be a database number such as /0"),
+    ],
+    ids=["mixed-schemes", "no-host", "bad-port", "bad-db"],
+)
+def test_bad_sentinel_urls_name_the_part(url: str, message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        from_env_and_args(env={"OCTAVIA_LB_REDIS_URL": url, "OCTAVIA_LB_REDIS_SENTINEL_MASTER": "m"})
+    assert message in str(caught.value)
+
+
+def test_sentinel_settings_reach_celery_and_the_redis_client() -> None:
+    from octavia_lb.worker.redis_client import sentinel_addresses
+
+    s = Settings(redis_url=SENTINELS, redis_sentinel_master="octavia", redis_sentinel_password="sp")
+    transport = celery_config(s)["broker_transport_options"]
+    assert transport["master_name"] == "octavia"
+    assert transport["sentinel_kwargs"]["password"] == "sp"
+    assert celery_config(s)["broker_url"] == SENTINELS  # kombu reads the `;`-separated Sentinels itself
+    sentinels, master = sentinel_addresses(SENTINELS)
+    assert sentinels == [("10.1.0.1", 26379), ("10.1.0.2", 26380), ("10.1.0.3", 26379)]
+    assert master == {"db": 2, "password": "pw"}
+    assert "master_name" not in celery_config(Settings())["broker_transport_options"]
