@@ -295,6 +295,8 @@ class OfflinePlanner:
         )
         want = build_desired(service, nodes, self.config, self.cluster, self.features, discovered)
         plan.notes.extend(n.message for n in want.notices)
+        if len((service.get("spec") or {}).get("ipFamilies") or ()) > 1:
+            plan.notes.append("offline the second family's VIP subnet is not looked up: --live plans both")
         if want.shared_id:
             self._shared(want, plan)
             return
