@@ -51,6 +51,30 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("files", nargs="+", metavar="FILE", help="YAML or JSON manifests; - reads stdin")
     lint.set_defaults(target="octavia_lb.common.lint")
 
+    plan = sub.add_parser(
+        "plan",
+        help="show the Octavia and Neutron changes the worker would make, offline or --live (read-only)",
+    )
+    _add_cloud_config(plan, required=False)
+    plan.add_argument(
+        "--live",
+        action="store_true",
+        help="read the cluster and the cloud (never writes) instead of the manifest alone",
+    )
+    _add_kubeconfig(plan)
+    plan.add_argument("--cluster-name", default=_env("CLUSTER_NAME", "kubernetes"), help="as the worker's")
+    plan.add_argument(
+        "--node",
+        action="append",
+        default=[],
+        metavar="NAME=IP[,IP]",
+        help="offline: a Node with these InternalIPs (repeatable); default: the Node objects in the input, "
+        "else placeholders node-1..3",
+    )
+    plan.add_argument("--output", "-o", choices=["text", "json"], default="text")
+    plan.add_argument("files", nargs="+", metavar="FILE", help="YAML or JSON manifests; - reads stdin")
+    plan.set_defaults(target="octavia_lb.worker.plan_command")
+
     webhook = sub.add_parser("webhook", help="run the validating and mutating admission webhook (HTTPS)")
     _add_cloud_config(webhook, required=True)
     webhook.add_argument("--tls-cert", required=True, help="PEM certificate chain, reloaded when it changes")

@@ -19,14 +19,23 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from octavia_lb.common import naming
-from octavia_lb.common.model import BuildError, DesiredService, Reason, build_desired, service_options
+from octavia_lb.common.config import CloudConfig
+from octavia_lb.common.model import (
+    BuildError,
+    DesiredService,
+    Discovered,
+    NodeView,
+    Reason,
+    build_desired,
+    service_options,
+)
 from octavia_lb.common.naming import lb_name, legacy_lb_name
-from octavia_lb.common.options import read_options
+from octavia_lb.common.options import ServiceOptions, read_options
 from octavia_lb.common.rules import FINALIZER, is_managed
 from octavia_lb.worker import dual_stack, fresh, memo, rename
 from octavia_lb.worker.apply import observe, run_step
@@ -72,6 +81,57 @@ def reconcile_service(context: Any, namespace: str, name: str) -> None:
         run.cleanup()
 
 
+def find_load_balancer(
+    gateway: Gateway,
+    key: str,
+    names: tuple[str, ...],
+    lb_id: str | None,
+    address: str | None,
+    forget: Callable[[], None],
+) -> OsLoadBalancer | None:
+    """The Service's load balancer: by its `load-balancer-id`, else by its names (`octavia-lb plan` too).
+    `forget` is called when the annotations name a load balancer that is gone."""
+    if lb_id:
+        lb = gateway.get_load_balancer(lb_id)
+        if lb is not None:
+            return lb
+        if not address:  # a share request by a user: that load balancer must exist
+            raise PermanentError(f"failed to get load balancer {lb_id}: Load Balancer {lb_id} not found")
+        # id and address were written by a controller for a load balancer that is gone (OCCM #2751):
+        # forget them and look the Service's own load balancer up by name, creating it if needed
+        log.warning("%s: load balancer %s of the annotations is gone", key, lb_id)
+        forget()
+    for name in names:
+        found = gateway.find_load_balancers(name) if name else []
+        if len(found) > 1:
+            raise PermanentError(
+                f"error getting loadbalancer for Service {key}: multiple results where only one expected"
+            )
+        if found:
+            return found[0]
+    return None
+
+
+def discover_all(
+    gateway: Gateway,
+    options: ServiceOptions,
+    config: CloudConfig,
+    nodes: list[NodeView],
+    key: str,
+    lb: OsLoadBalancer | None,
+) -> Discovered:
+    """The cloud facts the builder needs: VIP subnet and floating network autodetection, then the dual-stack
+    lookups (`octavia-lb plan --live` makes the same calls)."""
+    discovered = discover(gateway, options, nodes, key, lb.vip_subnet_id if lb else "")
+    dual = dual_stack.discover(gateway, options, config, discovered.vip_subnet_id, lb)
+    return dataclasses.replace(
+        discovered,
+        additional_vips=dual.additional_vips,
+        dual_stack_missing=dual.dual_stack_missing,
+        member_subnets=dual.member_subnets,
+    )
+
+
 class _Run:
     def __init__(self, context: Any, kube: KubeWriter, service: dict[str, Any]) -> None:
         self.context = context
@@ -105,14 +165,7 @@ class _Run:
             nodes = eligible_nodes(self.context.kube)
             self._nodes, self._source_ranges = nodes, options.source_ranges
             lb = self._find(options.load_balancer_id, options.load_balancer_address)
-            discovered = discover(self.gateway, options, nodes, self.key, lb.vip_subnet_id if lb else "")
-            dual = dual_stack.discover(self.gateway, options, self.config, discovered.vip_subnet_id, lb)
-            discovered = dataclasses.replace(
-                discovered,
-                additional_vips=dual.additional_vips,
-                dual_stack_missing=dual.dual_stack_missing,
-                member_subnets=dual.member_subnets,
-            )
+            discovered = discover_all(self.gateway, options, self.config, nodes, self.key, lb)
             want = build_desired(
                 self.service, nodes, self.config, self.cluster, self.gateway.features(), discovered
             )
@@ -122,26 +175,10 @@ class _Run:
                 self._converge(want, lb)
 
     def _find(self, lb_id: str | None, address: str | None = None) -> OsLoadBalancer | None:
-        if lb_id:
-            lb = self.gateway.get_load_balancer(lb_id)
-            if lb is not None:
-                return lb
-            if not address:  # a share request by a user: that load balancer must exist
-                raise PermanentError(f"failed to get load balancer {lb_id}: Load Balancer {lb_id} not found")
-            # id and address were written by a controller for a load balancer that is gone (OCCM #2751):
-            # forget them and look the Service's own load balancer up by name, creating it if needed
-            log.warning("%s: load balancer %s of the annotations is gone", self.key, lb_id)
+        def forget() -> None:
             self.kube.set_annotations(self.service, {LB_ID: None, LB_ADDRESS: None})
-        for name in (self.lb_name, self.legacy):
-            found = self.gateway.find_load_balancers(name) if name else []
-            if len(found) > 1:
-                raise PermanentError(
-                    f"error getting loadbalancer for Service {self.key}: multiple results "
-                    "where only one expected"
-                )
-            if found:
-                return found[0]
-        return None
+
+        return find_load_balancer(self.gateway, self.key, (self.lb_name, self.legacy), lb_id, address, forget)
 
     def _create(self, want: DesiredService) -> NoReturn:
         self._progress(f"creating load balancer {want.lb_name}")
