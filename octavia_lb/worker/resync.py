@@ -19,7 +19,6 @@ If the snapshot itself fails (OpenStack down or refusing), every tracked Service
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Mapping
@@ -31,15 +30,15 @@ from octavia_lb.common.config import CloudConfig, load_cloud_config
 from octavia_lb.common.model import BuildError, NodeView, build_desired, service_options
 from octavia_lb.common.naming import lb_name, legacy_lb_name
 from octavia_lb.common.rules import is_managed
-from octavia_lb.worker import dual_stack, metrics
+from octavia_lb.worker import metrics
 from octavia_lb.worker.bulk import ChildCache, Snapshot, take_snapshot
 from octavia_lb.worker.drift import Drift, drift_reason, find_load_balancer
 from octavia_lb.worker.drift_groups import GroupView, group_drift
 from octavia_lb.worker.errors import ReconcileError
-from octavia_lb.worker.features import discover
 from octavia_lb.worker.nodes import eligible_nodes
 from octavia_lb.worker.observed import OsLoadBalancer
 from octavia_lb.worker.openstack import CALLS, Gateway, connect
+from octavia_lb.worker.reconcile import discover_all
 from octavia_lb.worker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -120,16 +119,9 @@ class DriftCheck:
         key = f"{meta.get('namespace', '')}/{meta.get('name', '')}"
         try:
             _, options = service_options(service, self.config)
-            discovered = discover(self.gateway, options, nodes, key, found.vip_subnet_id)
-            # as `_Run.ensure`: a dual-stack Service's lookups (none for an existing load balancer that
-            # already has its additional VIPs)
-            dual = dual_stack.discover(self.gateway, options, self.config, discovered.vip_subnet_id, found)
-            discovered = dataclasses.replace(
-                discovered,
-                additional_vips=dual.additional_vips,
-                dual_stack_missing=dual.dual_stack_missing,
-                member_subnets=dual.member_subnets,
-            )
+            # the worker's own lookups (VIP subnet, floating network, dual stack): none for a settled
+            # single-stack Service beyond the cached external network
+            discovered = discover_all(self.gateway, options, self.config, nodes, key, found)
             features = self.gateway.features()
             want = build_desired(service, nodes, self.config, self.cluster, features, discovered)
             os_state = snapshot.observed(found)
