@@ -46,6 +46,8 @@ READS = frozenset(
         "key_manager_get",
         "find_security_group",
         "ports",
+        "list_all",  # the resync's bulk lists
+        "neutron_list",
     }
 )
 WRITES = frozenset(
