@@ -22,6 +22,7 @@ from typing import Any
 from celery import Celery
 
 from octavia_lb.worker.broker_watch import BrokerWatch
+from octavia_lb.worker.redis_client import sentinel_kwargs
 from octavia_lb.worker.settings import Settings, from_env_and_args
 
 
@@ -41,9 +42,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     }
     if settings.uses_sentinel:  # kombu's Sentinel transport: the same URL, the master's name
         transport["master_name"] = settings.redis_sentinel_master
-        transport["sentinel_kwargs"] = {"socket_timeout": 2.0}
-        if settings.redis_sentinel_password:
-            transport["sentinel_kwargs"]["password"] = settings.redis_sentinel_password
+        transport["sentinel_kwargs"] = sentinel_kwargs(settings)
     return {
         "broker_url": settings.redis_url,
         "broker_transport_options": transport,

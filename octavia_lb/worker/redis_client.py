@@ -24,11 +24,18 @@ def connect(settings: Settings) -> redis.Redis:
     if not settings.uses_sentinel:
         return redis.Redis.from_url(settings.redis_url)
     sentinels, master_kwargs = sentinel_addresses(settings.redis_url)
-    sentinel_kwargs: dict[str, Any] = {"socket_timeout": SENTINEL_SOCKET_TIMEOUT_S}
-    if settings.redis_sentinel_password:
-        sentinel_kwargs["password"] = settings.redis_sentinel_password
-    manager = Sentinel(sentinels, sentinel_kwargs=sentinel_kwargs, socket_timeout=SENTINEL_SOCKET_TIMEOUT_S)
+    manager = Sentinel(
+        sentinels, sentinel_kwargs=sentinel_kwargs(settings), socket_timeout=SENTINEL_SOCKET_TIMEOUT_S
+    )
     return manager.master_for(settings.redis_sentinel_master, **master_kwargs)
+
+
+def sentinel_kwargs(settings: Settings) -> dict[str, Any]:
+    """How to talk to the Sentinels themselves; Celery's broker (kombu) is given the same."""
+    found: dict[str, Any] = {"socket_timeout": SENTINEL_SOCKET_TIMEOUT_S}
+    if settings.redis_sentinel_password:
+        found["password"] = settings.redis_sentinel_password
+    return found
 
 
 def sentinel_addresses(url: str) -> tuple[list[tuple[str, int]], dict[str, Any]]:
