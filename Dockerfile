@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1.7
-# One image for every octavia-lb process: `docker run IMAGE webhook|dispatcher|worker|sim openstack ...`.
+# One image for every octavia-lb process: `docker run IMAGE webhook|dispatcher|worker|lint|plan ...`.
+# The product image (target `runtime`, the default) holds the octavia-lb distribution only. The OpenStack
+# simulator that docker-compose runs comes from the last target, `devkit`: the same image plus octavia-lb-devkit.
 #
 # The base is pinned by tag. Its digest could not be looked up where this file was written (no registry
 # access); pin it where you build, e.g. PYTHON_IMAGE=python:3.11.13-slim-bookworm@sha256:<digest> from
@@ -15,7 +17,10 @@ RUN apt-get update \
 WORKDIR /src
 COPY pyproject.toml ./
 COPY octavia_lb ./octavia_lb
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+COPY devkit ./devkit
+# --no-deps for the dev kit: its one dependency is the product, whose wheel is already in /wheels.
+RUN pip wheel --no-cache-dir --wheel-dir /wheels . \
+    && pip wheel --no-cache-dir --no-deps --wheel-dir /devkit-wheels ./devkit
 
 # ---- runtime: a virtualenv installed from those wheels only --------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
@@ -32,6 +37,16 @@ RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
 # A numeric user, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 10001:10001
 # 8443: webhook HTTPS; 9090: dispatcher/worker metrics; 8774: the OpenStack simulator
-EXPOSE 8443 9090 8774
+EXPOSE 8443 9090
 ENTRYPOINT ["octavia-lb"]
 CMD ["--help"]
+
+# ---- devkit: the runtime plus the OpenStack simulator, for docker-compose (never deployed) ---------------
+FROM runtime AS devkit
+USER 0:0
+RUN --mount=type=bind,from=build,source=/devkit-wheels,target=/devkit-wheels \
+    /opt/venv/bin/pip install --no-cache-dir --no-index --no-deps /devkit-wheels/*.whl \
+    && octavia-lb sim openstack --help > /dev/null
+USER 10001:10001
+# 8774: the OpenStack simulator
+EXPOSE 8774

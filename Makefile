@@ -9,26 +9,27 @@ STAMP := $(VENV)/.installed
 venv: $(STAMP)
 
 # Debian packages and the cached kube-apiserver (built once); quick and silent about apt when all is present.
+# Stdlib only, run by the system Python before the venv exists: hence PYTHONPATH instead of an install.
 machine-run:
-	$(PYTHON) -m octavia_lb.controlplane.machine run
+	PYTHONPATH=devkit $(PYTHON) -m octavia_lb_devkit.controlplane.machine run
 
 machine-test:
-	$(PYTHON) -m octavia_lb.controlplane.machine test
+	PYTHONPATH=devkit $(PYTHON) -m octavia_lb_devkit.controlplane.machine test
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml devkit/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test]' -e ./devkit
 	touch $(STAMP)
 
 lint: venv
-	$(PY) -m ruff check octavia_lb tests bench
+	$(PY) -m ruff check octavia_lb devkit tests bench
 
 test: machine-test venv lint
 	$(PY) -m pytest
 
 run: machine-run venv
-	$(PY) -m octavia_lb.localrun
+	$(PY) -m octavia_lb_devkit.localrun
 
 down: venv
 	$(PY) -m octavia_lb dev down

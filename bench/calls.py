@@ -50,16 +50,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kubernetes import client
+from octavia_lb_devkit.controlplane.build import find_kube_apiserver
+from octavia_lb_devkit.controlplane.cluster import Cluster
+from octavia_lb_devkit.controlplane.redis import start_redis
+from octavia_lb_devkit.sim.client import SimControl
+from octavia_lb_devkit.sim.server import SimulatorServer, cloud_conf_global
 
-from octavia_lb.controlplane.build import find_kube_apiserver
-from octavia_lb.controlplane.cluster import Cluster
-from octavia_lb.controlplane.redis import start_redis
-from octavia_lb.sim.client import SimControl
-from octavia_lb.sim.server import SimulatorServer, cloud_conf_global
-from octavia_lb.worker.errors import Requeue, TemporaryError
-from octavia_lb.worker.reconcile import reconcile_service
-from octavia_lb.worker.settings import Settings
-from octavia_lb.worker.tasks import WorkerContext
+from octavia_lb.worker.cloud.errors import Requeue, TemporaryError
+from octavia_lb.worker.reconcile.run import reconcile_service
+from octavia_lb.worker.runtime.settings import Settings
+from octavia_lb.worker.runtime.tasks import WorkerContext
 
 OCCM = {"create": 9, "add a port": 24, "add a node": 20, "delete": 9}
 LABEL = "octavia-lb.bench/run"

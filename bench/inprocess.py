@@ -15,10 +15,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from octavia_lb_devkit.testing import samples
+
 from octavia_lb.common import rules  # noqa: E402
 from octavia_lb.common.config import CloudConfig  # noqa: E402
 from octavia_lb.common.kube import ServicesCache  # noqa: E402
-from octavia_lb.webhook import decide, samples  # noqa: E402
+from octavia_lb.webhook import decide  # noqa: E402
 from octavia_lb.webhook.admission import encode, parse_review  # noqa: E402
 from octavia_lb.webhook.app import create_app  # noqa: E402
 

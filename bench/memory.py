@@ -32,11 +32,12 @@ import redis
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from octavia_lb_devkit.controlplane.processes import free_port  # noqa: E402
+from octavia_lb_devkit.dev.procs import group_members  # noqa: E402
+
 from bench.provision import Stack, raise_quotas, stack, wait_log  # noqa: E402
 from bench.resync import CLUSTER, NODE_PORTS, Settler, cloud_conf, simulator, wait_active  # noqa: E402
-from octavia_lb.controlplane.processes import free_port  # noqa: E402
-from octavia_lb.dev.procs import group_members  # noqa: E402
-from octavia_lb.worker.settings import Settings  # noqa: E402
+from octavia_lb.worker.runtime.settings import Settings  # noqa: E402
 
 LIMIT_MB = 150.0
 

@@ -32,15 +32,16 @@ from kubernetes import client
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from octavia_lb_devkit.controlplane.build import find_kube_apiserver  # noqa: E402
+from octavia_lb_devkit.controlplane.cluster import Cluster  # noqa: E402
+from octavia_lb_devkit.controlplane.redis import start_redis  # noqa: E402
+from octavia_lb_devkit.sim.client import SimControl  # noqa: E402
+from octavia_lb_devkit.sim.server import SimulatorServer, cloud_conf_global  # noqa: E402
+
 from bench.calls import drive  # noqa: E402
-from octavia_lb.controlplane.build import find_kube_apiserver  # noqa: E402
-from octavia_lb.controlplane.cluster import Cluster  # noqa: E402
-from octavia_lb.controlplane.redis import start_redis  # noqa: E402
-from octavia_lb.sim.client import SimControl  # noqa: E402
-from octavia_lb.sim.server import SimulatorServer, cloud_conf_global  # noqa: E402
-from octavia_lb.worker import reconcile  # noqa: E402, F401  (drive's reconcile, imported eagerly)
-from octavia_lb.worker.settings import Settings  # noqa: E402
-from octavia_lb.worker.tasks import WorkerContext  # noqa: E402
+from octavia_lb.worker.reconcile import run as reconcile  # noqa: E402, F401  (drive's reconcile, imported eagerly)
+from octavia_lb.worker.runtime.settings import Settings  # noqa: E402
+from octavia_lb.worker.runtime.tasks import WorkerContext  # noqa: E402
 
 OCTAVIA_LB = str(Path(sys.executable).parent / "octavia-lb")
 LABEL = "octavia-lb.bench/run"

@@ -41,10 +41,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from kubernetes import client, watch  # noqa: E402
-
-from octavia_lb.controlplane.build import find_kube_apiserver  # noqa: E402
-from octavia_lb.controlplane.cluster import Cluster  # noqa: E402
-from octavia_lb.controlplane.processes import (  # noqa: E402
+from octavia_lb_devkit.controlplane.build import find_kube_apiserver  # noqa: E402
+from octavia_lb_devkit.controlplane.cluster import Cluster  # noqa: E402
+from octavia_lb_devkit.controlplane.processes import (  # noqa: E402
     ManagedProcess,
     free_port,
     log_tail,
@@ -52,10 +51,10 @@ from octavia_lb.controlplane.processes import (  # noqa: E402
     stop_pid,
     wait_for_http,
 )
-from octavia_lb.controlplane.redis import start_redis  # noqa: E402
-from octavia_lb.dev.procs import group_members  # noqa: E402
-from octavia_lb.sim.client import SimControl  # noqa: E402
-from octavia_lb.sim.server import cloud_conf_global  # noqa: E402
+from octavia_lb_devkit.controlplane.redis import start_redis  # noqa: E402
+from octavia_lb_devkit.dev.procs import group_members  # noqa: E402
+from octavia_lb_devkit.sim.client import SimControl  # noqa: E402
+from octavia_lb_devkit.sim.server import cloud_conf_global  # noqa: E402
 
 NODES = (("bench-node-a", "10.0.0.91"), ("bench-node-b", "10.0.0.92"))
 READY_TIMEOUT_S = 60.0
@@ -211,7 +210,7 @@ def start_simulator(stk: Stack, run: str, build_seconds: float) -> tuple[str, Si
 
 def raise_quotas(url: str, services: int) -> None:
     """Neutron's default floating IP quota is 50; a run needs one per Service."""
-    from octavia_lb.dev.simcloud import connect
+    from octavia_lb_devkit.dev.simcloud import connect
 
     conn = connect(url)
     try:

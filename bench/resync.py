@@ -39,27 +39,27 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from kubernetes import client  # noqa: E402
+from octavia_lb_devkit.controlplane.processes import free_port  # noqa: E402
+from octavia_lb_devkit.sim.client import SimControl  # noqa: E402
+from octavia_lb_devkit.sim.server import cloud_conf_global  # noqa: E402
 
 from bench.provision import BIG_NETWORKS, Stack, raise_quotas, stack, wait_for_http  # noqa: E402
 from octavia_lb.common.config import load_cloud_config  # noqa: E402
 from octavia_lb.common.model import build_desired, service_options  # noqa: E402
 from octavia_lb.common.rules import FINALIZER  # noqa: E402
-from octavia_lb.controlplane.processes import free_port  # noqa: E402
-from octavia_lb.sim.client import SimControl  # noqa: E402
-from octavia_lb.sim.server import cloud_conf_global  # noqa: E402
-from octavia_lb.worker.bulk import ChildCache, take_snapshot  # noqa: E402
-from octavia_lb.worker.errors import Requeue  # noqa: E402
-from octavia_lb.worker.features import discover  # noqa: E402
-from octavia_lb.worker.floating import ensure_floating_ip  # noqa: E402
-from octavia_lb.worker.nodes import eligible_nodes  # noqa: E402
-from octavia_lb.worker.observed import Observed  # noqa: E402
-from octavia_lb.worker.openstack import Gateway, connect  # noqa: E402
-from octavia_lb.worker.plan import load_balancer_body  # noqa: E402
-from octavia_lb.worker.reconcile import reconcile_service  # noqa: E402
-from octavia_lb.worker.resync import DriftCheck  # noqa: E402
-from octavia_lb.worker.settings import Settings  # noqa: E402
-from octavia_lb.worker.status import LB_ADDRESS, LB_ID, KubeWriter  # noqa: E402
-from octavia_lb.worker.tasks import WorkerContext  # noqa: E402
+from octavia_lb.worker.cloud.errors import Requeue  # noqa: E402
+from octavia_lb.worker.cloud.features import discover  # noqa: E402
+from octavia_lb.worker.cloud.gateway import Gateway, connect  # noqa: E402
+from octavia_lb.worker.cloud.observed import Observed  # noqa: E402
+from octavia_lb.worker.dispatch.bulk import ChildCache, take_snapshot  # noqa: E402
+from octavia_lb.worker.dispatch.resync import DriftCheck  # noqa: E402
+from octavia_lb.worker.plan.floating_ip import ensure_floating_ip  # noqa: E402
+from octavia_lb.worker.plan.load_balancer import load_balancer_body  # noqa: E402
+from octavia_lb.worker.reconcile.nodes import eligible_nodes  # noqa: E402
+from octavia_lb.worker.reconcile.run import reconcile_service  # noqa: E402
+from octavia_lb.worker.reconcile.status import LB_ADDRESS, LB_ID, KubeWriter  # noqa: E402
+from octavia_lb.worker.runtime.settings import Settings  # noqa: E402
+from octavia_lb.worker.runtime.tasks import WorkerContext  # noqa: E402
 
 SIZES = (100, 1000, 5000)
 SAMPLE = 200

@@ -35,10 +35,11 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from octavia_lb_devkit.testing import samples  # noqa: E402
+from octavia_lb_devkit.testing.certs import CertFiles, write_certs  # noqa: E402
+from octavia_lb_devkit.testing.listwatch_standin import ListWatchServer  # noqa: E402
+
 from bench import inprocess  # noqa: E402
-from octavia_lb.webhook import samples  # noqa: E402
-from octavia_lb.webhook.certs import CertFiles, write_certs  # noqa: E402
-from octavia_lb.webhook.listwatch_standin import ListWatchServer  # noqa: E402
 
 DURATION_S = 5
 RUNS = 3

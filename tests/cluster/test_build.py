@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from octavia_lb.controlplane import build
+from octavia_lb_devkit.controlplane import build
 
 
 def test_a_failing_step_names_the_step_exit_code_and_log(tmp_path: Path) -> None:
@@ -39,7 +38,7 @@ def test_long_steps_print_a_still_line(
 
 def test_cli_print_path_fails_clearly_without_a_binary(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "octavia_lb.controlplane.build", "--print-path"],
+        [sys.executable, "-m", "octavia_lb_devkit.controlplane.build", "--print-path"],
         env={"OCTAVIA_LB_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
@@ -48,7 +47,7 @@ def test_cli_print_path_fails_clearly_without_a_binary(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert f"not found at {tmp_path}/kube-apiserver-1.20.2/kube-apiserver" in done.stderr
-    assert "python3 -m octavia_lb.controlplane.build" in done.stderr
+    assert "python3 -m octavia_lb_devkit.controlplane.build" in done.stderr
 
 
 def test_binary_version_is_none_for_something_that_is_not_kube_apiserver(tmp_path: Path) -> None:

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 from kubernetes.client import ApiClient
-
-from octavia_lb.controlplane.build import KubeApiserverMissing, binary_path, build, find_kube_apiserver
-from octavia_lb.controlplane.cluster import NAME_LABEL, Cluster, ClusterError, node_manifest
-from octavia_lb.controlplane.processes import PidRegistry, process_start_ticks
+from octavia_lb_devkit.controlplane.build import KubeApiserverMissing, binary_path, build, find_kube_apiserver
+from octavia_lb_devkit.controlplane.cluster import NAME_LABEL, Cluster, ClusterError, node_manifest
+from octavia_lb_devkit.controlplane.processes import PidRegistry, process_start_ticks
 
 
 def test_readyz_answers_with_the_admin_token_over_the_cluster_ca(cluster: Cluster) -> None:

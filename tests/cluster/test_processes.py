@@ -10,8 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from octavia_lb.controlplane.processes import (
+from octavia_lb_devkit.controlplane.processes import (
     PidRegistry,
     ProcessError,
     free_port,

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 import redis
+from octavia_lb_devkit.controlplane.processes import process_start_ticks
+from octavia_lb_devkit.controlplane.redis import start_redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-
-from octavia_lb.controlplane.processes import process_start_ticks
-from octavia_lb.controlplane.redis import start_redis
 
 
 def test_session_redis_answers_and_does_not_persist_or_evict(redis_server: str) -> None:

@@ -9,9 +9,8 @@ import pytest
 from kubernetes import client
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
-
-from octavia_lb.controlplane.cluster import Cluster
-from octavia_lb.controlplane.registration import (
+from octavia_lb_devkit.controlplane.cluster import Cluster
+from octavia_lb_devkit.controlplane.registration import (
     NAME_LABEL,
     register_webhooks,
     unregister_webhooks,

@@ -15,10 +15,14 @@ import pytest
 from kubernetes import client
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
+from octavia_lb_devkit.controlplane.cluster import Cluster
+from octavia_lb_devkit.controlplane.registration import (
+    VALIDATING_NAME,
+    register_webhooks,
+    unregister_webhooks,
+)
+from octavia_lb_devkit.testing.certs import CertFiles
 
-from octavia_lb.controlplane.cluster import Cluster
-from octavia_lb.controlplane.registration import VALIDATING_NAME, register_webhooks, unregister_webhooks
-from octavia_lb.webhook.certs import CertFiles
 from tests.fixtures.webhook import RunningWebhook, webhook_process
 
 FINALIZER = "loadbalancer.openstack.org/cleanup"

@@ -6,7 +6,7 @@ import json
 import socket
 from pathlib import Path
 
-from octavia_lb.dev.procs import group_members
+from octavia_lb_devkit.dev.procs import group_members
 
 
 def recorded_pids(state: Path) -> dict[str, int]:

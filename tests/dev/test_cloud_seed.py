@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-
-from octavia_lb.dev.cloud import (
+from octavia_lb_devkit.dev.cloud import (
     EXT_NETWORK,
     NODE_SUBNET,
     NODES,
@@ -20,8 +19,8 @@ from octavia_lb.dev.cloud import (
     SHARED_LB_NAME,
     SHARED_LB_VIP,
 )
-from octavia_lb.dev.simcloud import prepare
-from octavia_lb.sim.state import SimConfig
+from octavia_lb_devkit.dev.simcloud import prepare
+from octavia_lb_devkit.sim.state import SimConfig
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LB_ID_KEY = "loadbalancer.openstack.org/load-balancer-id"

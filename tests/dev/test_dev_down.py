@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from octavia_lb_devkit.dev.layout import PART_ORDER
 
-from octavia_lb.dev.layout import PART_ORDER
 from tests.dev.conftest import bring_up, run_dev
 from tests.dev.helpers import alive, all_started_pids, listening, recorded_ports
 

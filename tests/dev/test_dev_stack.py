@@ -11,11 +11,11 @@ from pathlib import Path
 
 import openstack
 import pytest
+from octavia_lb_devkit.dev.cloud import CLOUD_NAME, SHARED_LB_FIP, SHARED_LB_ID, SHARED_LB_NAME
+from octavia_lb_devkit.dev.layout import PART_ORDER
 from openstack.config import OpenStackConfig
 
 from octavia_lb.common.config import load_cloud_config
-from octavia_lb.dev.cloud import CLOUD_NAME, SHARED_LB_FIP, SHARED_LB_ID, SHARED_LB_NAME
-from octavia_lb.dev.layout import PART_ORDER
 from tests.dev.conftest import DevStack, run_dev
 from tests.dev.helpers import alive, recorded_pids, recorded_ports
 

@@ -1,4 +1,4 @@
-"""`make run` (python -m octavia_lb.localrun) end to end: stack up, examples applied, results shown."""
+"""`make run` (python -m octavia_lb_devkit.localrun) end to end: stack up, examples applied, results shown."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from octavia_lb_devkit.dev.cloud import SHARED_LB_FIP
 
-from octavia_lb.dev.cloud import SHARED_LB_FIP
 from tests.dev.conftest import run_dev
 from tests.dev.helpers import alive, all_started_pids
 
@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_make_run_shows_external_ips_and_every_rejection(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    argv = [sys.executable, "-m", "octavia_lb.localrun", "--state-dir", str(state), "--timeout", "60"]
+    argv = [sys.executable, "-m", "octavia_lb_devkit.localrun", "--state-dir", str(state), "--timeout", "60"]
     try:
         done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
         started = all_started_pids(state)

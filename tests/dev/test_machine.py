@@ -1,6 +1,6 @@
-"""`python3 -m octavia_lb.controlplane.machine run|test`, the first step of `make run` and `make test`, run as
-the real module in a subprocess: quick and silent about apt when everything is present, and, without root,
-one line naming the exact apt-get command plus a non-zero exit instead of a half-done install."""
+"""`python3 -m octavia_lb_devkit.controlplane.machine run|test`, the first step of `make run` and `make test`,
+run as the real module in a subprocess: quick and silent about apt when everything is present, and,
+without root, one line naming the exact apt-get command plus a non-zero exit, not a half-done install."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from octavia_lb.controlplane import machine
+from octavia_lb_devkit.controlplane import machine
 
 REPO = Path(__file__).resolve().parents[2]
 SYSTEM_PYTHON = "/usr/bin/python3"  # the user `nobody` cannot read root's pyenv
@@ -20,7 +20,7 @@ SYSTEM_PYTHON = "/usr/bin/python3"  # the user `nobody` cannot read root's pyenv
 def test_present_machine_is_ready_in_seconds_without_calling_apt() -> None:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "octavia_lb.controlplane.machine", "test"],
+        [sys.executable, "-m", "octavia_lb_devkit.controlplane.machine", "test"],
         cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     took = time.monotonic() - started
@@ -36,8 +36,8 @@ def readable_copy() -> Path:
     root = Path(tempfile.mkdtemp(prefix="octavia-lb-machine-", dir="/tmp"))
     root.chmod(0o755)
     for name in ("__init__.py", *(f"controlplane/{m}.py" for m in ("__init__", "build", "machine"))):
-        (root / "octavia_lb" / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(REPO / "octavia_lb" / name, root / "octavia_lb" / name)
+        (root / "octavia_lb_devkit" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / "devkit" / "octavia_lb_devkit" / name, root / "octavia_lb_devkit" / name)
     for path in root.rglob("*"):
         path.chmod(0o755)
     return root
@@ -50,7 +50,7 @@ def test_without_root_names_the_exact_apt_get_command_and_fails() -> None:
     try:
         done = subprocess.run(
             ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-             SYSTEM_PYTHON, "-m", "octavia_lb.controlplane.machine", "test"],
+             SYSTEM_PYTHON, "-m", "octavia_lb_devkit.controlplane.machine", "test"],
             cwd=root, env=env, capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
     finally:

@@ -6,10 +6,11 @@ import subprocess
 import time
 from pathlib import Path
 
-from octavia_lb.controlplane.processes import PidRegistry, free_port, start_process
-from octavia_lb.dev.health import check
-from octavia_lb.dev.layout import CheckKind, Part, StateDir
-from octavia_lb.dev.procs import group_members, stop_entry, stop_named
+from octavia_lb_devkit.controlplane.processes import PidRegistry, free_port, start_process
+from octavia_lb_devkit.dev.health import check
+from octavia_lb_devkit.dev.layout import CheckKind, Part, StateDir
+from octavia_lb_devkit.dev.procs import group_members, stop_entry, stop_named
+
 from tests.dev.helpers import alive
 
 
@@ -75,7 +76,7 @@ def test_health_checks_fail_with_a_reason_on_a_closed_port() -> None:
 
 
 def test_redis_check_passes_on_a_real_redis(tmp_path: Path) -> None:
-    from octavia_lb.controlplane.redis import start_redis
+    from octavia_lb_devkit.controlplane.redis import start_redis
 
     with start_redis(tmp_path) as server:
         health = check(Part("redis", server.port, CheckKind.REDIS, f"redis://127.0.0.1:{server.port}"))

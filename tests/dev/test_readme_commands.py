@@ -15,8 +15,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from octavia_lb_devkit.dev.cloud import SHARED_LB_FIP
 
-from octavia_lb.dev.cloud import SHARED_LB_FIP
 from tests.dev.helpers import alive, all_started_pids
 
 pytestmark = pytest.mark.cluster

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from octavia_lb_devkit.sim.server import cloud_conf_global
 
 from octavia_lb.common.config import parse_cloud_config
-from octavia_lb.sim.server import cloud_conf_global
-from octavia_lb.worker.errors import ReconcileError, TemporaryError
-from octavia_lb.worker.openstack import Gateway, connect
+from octavia_lb.worker.cloud.errors import ReconcileError, TemporaryError
+from octavia_lb.worker.cloud.gateway import Gateway, connect
 
 pytestmark = pytest.mark.faults
 

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 from kubernetes import client
+from octavia_lb_devkit.testing.samples import numbered_lb_id, review, service
 
-from octavia_lb.webhook.samples import numbered_lb_id, review, service
 from tests.fixtures.webhook import RunningWebhook, webhook_process
 from tests.reconcile.test_processes import wait_for
 

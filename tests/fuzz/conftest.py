@@ -20,10 +20,10 @@ import httpx
 import orjson
 import pytest
 from hypothesis import HealthCheck, settings
+from octavia_lb_devkit.controlplane.cluster import Cluster
+from octavia_lb_devkit.testing.certs import CertFiles
 from prometheus_client.parser import text_string_to_metric_families
 
-from octavia_lb.controlplane.cluster import Cluster
-from octavia_lb.webhook.certs import CertFiles
 from tests.fixtures.webhook import WebhookProcess, webhook_process
 from tests.fuzz.oracle import Sent, check_answer, patched_object
 

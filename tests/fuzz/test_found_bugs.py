@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from octavia_lb_devkit.testing.samples import ANN, encode, review, service
 
-from octavia_lb.webhook.samples import ANN, encode, review, service
 from tests.fixtures.webhook import RunningWebhook
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 import yaml
+from octavia_lb_devkit.sim.state import SimConfig
 
 from octavia_lb.cli import build_parser
 from octavia_lb.common.config import load_cloud_config
-from octavia_lb.sim.state import SimConfig
 from tests.manifests.render import REPO
 
 COMPOSE = REPO / "docker-compose.yml"

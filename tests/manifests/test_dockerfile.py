@@ -34,30 +34,36 @@ def test_base_image_is_a_pinned_slim_python_311() -> None:
     (default,) = re.findall(r"^ARG PYTHON_IMAGE=(\S+)$", DOCKERFILE, re.M)
     assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", default), default
     stages = instructions("FROM")
-    assert stages == ["${PYTHON_IMAGE} AS build", "${PYTHON_IMAGE} AS runtime"]
+    assert stages == ["${PYTHON_IMAGE} AS build", "${PYTHON_IMAGE} AS runtime", "runtime AS devkit"]
     assert "latest" not in DOCKERFILE.replace("# ", "")
 
 
 def test_final_stage_is_non_root_numeric_without_build_tools() -> None:
-    runtime = DOCKERFILE.split("AS runtime", 1)[1]
+    runtime = DOCKERFILE.split("AS runtime", 1)[1].split("FROM runtime AS devkit", 1)[0]
     (user,) = re.findall(r"^USER (\S+)$", runtime, re.M)
     uid, _, gid = user.partition(":")
     assert uid.isdigit() and int(uid) > 0 and gid.isdigit() and int(gid) > 0
     assert "build-essential" not in runtime and "apt-get" not in runtime and "gcc" not in runtime
     assert "--no-index" in runtime  # the runtime stage installs only the wheels built before
     assert instructions("ENTRYPOINT") == ['["octavia-lb"]']
+    # the product stage installs the product distribution only; the simulator is the devkit stage's
+    assert "pip install --no-cache-dir --no-index --find-links=/wheels octavia-lb \\" in runtime
+    assert not [line for line in runtime.splitlines() if "devkit" in line and not line.startswith("#")]
+    devkit = DOCKERFILE.split("AS devkit", 1)[1]
+    (devkit_user,) = re.findall(r"^USER (\S+)$", devkit.split("USER 0:0", 1)[1], re.M)
+    assert devkit_user == user
     assert 'octavia-lb = "octavia_lb.cli:main"' in (REPO / "pyproject.toml").read_text()
 
 
 def test_copied_sources_exist_and_are_in_the_build_context() -> None:
     sources = [part for line in instructions("COPY") if not line.startswith("--from")
                for part in line.split()[:-1]]
-    assert sources == ["pyproject.toml", "octavia_lb"]
+    assert sources == ["pyproject.toml", "octavia_lb", "devkit"]
     for source in sources:
         assert (REPO / source).exists(), source
         assert not ignored(source), f"{source} is excluded by .dockerignore"
     packages = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
-    assert packages["include"] == ["octavia_lb*"]
+    assert packages["include"] == ["octavia_lb", "octavia_lb.*"]  # not octavia_lb_devkit
 
 
 def test_dockerignore_keeps_local_state_out() -> None:

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 from kubernetes.client.exceptions import ApiException
+from octavia_lb_devkit.controlplane.cluster import Cluster
 
-from octavia_lb.controlplane.cluster import Cluster
 from tests.fixtures.cluster import KubectlRunner
 from tests.manifests.render import NAMESPACE, OVERLAYS, Rendering
 

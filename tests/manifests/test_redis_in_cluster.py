@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 import redis
+from octavia_lb_devkit.controlplane.processes import LOOPBACK, free_port, start_process
+from octavia_lb_devkit.controlplane.redis import redis_server_binary
 
-from octavia_lb.controlplane.processes import LOOPBACK, free_port, start_process
-from octavia_lb.controlplane.redis import redis_server_binary
-from octavia_lb.worker.settings import from_env_and_args
+from octavia_lb.worker.runtime.settings import from_env_and_args
 from tests.manifests.render import Rendering
 
 PASSWORD = "0123456789abcdef0123456789abcdef"

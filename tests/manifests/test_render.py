@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 import pytest
+from octavia_lb_devkit.controlplane.registration import MUTATING_NAME, VALIDATING_NAME
 
 from octavia_lb.cli import build_parser
-from octavia_lb.controlplane.registration import MUTATING_NAME, VALIDATING_NAME
 from tests.manifests.render import NAMESPACE, OVERLAYS, TLS_SECRET, Rendering
 
 COMPONENTS = ("octavia-lb-webhook", "octavia-lb-dispatcher", "octavia-lb-worker")

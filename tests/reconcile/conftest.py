@@ -17,16 +17,16 @@ import pytest
 from kubernetes import client
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
+from octavia_lb_devkit.controlplane.cluster import Cluster
+from octavia_lb_devkit.sim.client import SimControl
+from octavia_lb_devkit.sim.octavia.versions import ApiVersion
+from octavia_lb_devkit.sim.server import SimulatorServer, cloud_conf_global, write_clouds_yaml
+from octavia_lb_devkit.sim.state import SimConfig
 
-from octavia_lb.controlplane.cluster import Cluster
-from octavia_lb.sim.client import SimControl
-from octavia_lb.sim.server import SimulatorServer, cloud_conf_global, write_clouds_yaml
-from octavia_lb.sim.state import SimConfig
-from octavia_lb.sim.versions import ApiVersion
-from octavia_lb.worker.errors import PermanentError, Requeue, TemporaryError
-from octavia_lb.worker.reconcile import reconcile_service
-from octavia_lb.worker.settings import Settings
-from octavia_lb.worker.tasks import WorkerContext
+from octavia_lb.worker.cloud.errors import PermanentError, Requeue, TemporaryError
+from octavia_lb.worker.reconcile.run import reconcile_service
+from octavia_lb.worker.runtime.settings import Settings
+from octavia_lb.worker.runtime.tasks import WorkerContext
 from tests.fixtures.cluster import drop_services
 from tests.fixtures.simulator import OpenStackSim
 

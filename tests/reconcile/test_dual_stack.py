@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from octavia_lb_devkit.controlplane.build import find_kube_apiserver
+from octavia_lb_devkit.controlplane.cluster import Cluster
+from octavia_lb_devkit.sim.client import SimControl
+from octavia_lb_devkit.sim.octavia.versions import ApiVersion
+from octavia_lb_devkit.sim.server import SimulatorServer, write_clouds_yaml
+from octavia_lb_devkit.sim.state import SimConfig
 
-from octavia_lb.controlplane.build import find_kube_apiserver
-from octavia_lb.controlplane.cluster import Cluster
-from octavia_lb.sim.client import SimControl
-from octavia_lb.sim.server import SimulatorServer, write_clouds_yaml
-from octavia_lb.sim.state import SimConfig
-from octavia_lb.sim.versions import ApiVersion
 from tests.fixtures.simulator import OpenStackSim
 from tests.reconcile.conftest import Env, EnvFactory, env_factory
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import redis
 
-from octavia_lb.worker import memo
-from octavia_lb.worker.observed import (
+from octavia_lb.worker.cloud.observed import (
     ListenerId,
     ListenerState,
     LoadBalancerId,
@@ -19,7 +18,8 @@ from octavia_lb.worker.observed import (
     PoolId,
     PoolState,
 )
-from octavia_lb.worker.plan import Step
+from octavia_lb.worker.plan.load_balancer import Step
+from octavia_lb.worker.reconcile import memo
 
 
 def _state() -> Observed:

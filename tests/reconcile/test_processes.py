@@ -12,7 +12,7 @@ from typing import Any
 from tests.reconcile.conftest import purge_finished_namespaces
 
 WORKER_ENV = {
-    "OCTAVIA_LB_RECONCILE_TARGET": "octavia_lb.worker.reconcile:reconcile_service",
+    "OCTAVIA_LB_RECONCILE_TARGET": "octavia_lb.worker.reconcile.run:reconcile_service",
     "OCTAVIA_LB_TASK_SOFT_TIME_LIMIT": "25",
     "OCTAVIA_LB_TASK_TIME_LIMIT": "30",
     "OCTAVIA_LB_VISIBILITY_TIMEOUT": "120",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from octavia_lb.worker.tasks import WorkerContext
+from octavia_lb.worker.runtime.tasks import WorkerContext
 from tests.security.test_ownership import A, foreign_lb, snapshot
 
 PORTS = [{"name": "http", "port": 80, "protocol": "TCP"}, {"name": "https", "port": 443, "protocol": "TCP"}]

@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from octavia_lb.worker.bulk import SETTLED_SECONDS
-from octavia_lb.worker.resync import DriftCheck
-from octavia_lb.worker.status import KubeWriter
+from octavia_lb.worker.dispatch.bulk import SETTLED_SECONDS
+from octavia_lb.worker.dispatch.resync import DriftCheck
+from octavia_lb.worker.reconcile.status import KubeWriter
 from tests.reconcile.test_dual_stack import DUAL, dual_cluster, dual_env  # noqa: F401  (fixtures)
 from tests.reconcile.test_dual_stack import PORTS as DUAL_PORTS
 from tests.reconcile.test_dual_stack import _nodes as dual_nodes

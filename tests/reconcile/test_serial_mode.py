@@ -8,8 +8,7 @@ from typing import Any
 
 import redis
 
-from octavia_lb.worker import memo
-from octavia_lb.worker.observed import (
+from octavia_lb.worker.cloud.observed import (
     ListenerId,
     ListenerState,
     LoadBalancerId,
@@ -21,7 +20,8 @@ from octavia_lb.worker.observed import (
     PoolId,
     PoolState,
 )
-from octavia_lb.worker.plan import Step
+from octavia_lb.worker.plan.load_balancer import Step
+from octavia_lb.worker.reconcile import memo
 
 LBAAS = "/load-balancer/v2.0/lbaas"
 MEMBERS = f"{LBAAS}/pools/{{pool_id}}/members"

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from kubernetes.client import ApiClient
+from octavia_lb_devkit.controlplane.cluster import Cluster
 
-from octavia_lb.controlplane.cluster import Cluster
 from tests.fixtures.simulator import OpenStackSim
 from tests.reconcile.conftest import Env, EnvFactory, env_factory
 

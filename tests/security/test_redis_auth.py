@@ -16,13 +16,13 @@ from urllib.parse import quote
 
 import pytest
 import redis
+from octavia_lb_devkit.controlplane.processes import ManagedProcess, free_port, start_process
+from octavia_lb_devkit.controlplane.redis import RedisServer, redis_server_binary, start_redis
+from octavia_lb_devkit.testing.certs import CertFiles
 
-from octavia_lb.controlplane.processes import ManagedProcess, free_port, start_process
-from octavia_lb.controlplane.redis import RedisServer, redis_server_binary, start_redis
-from octavia_lb.webhook.certs import CertFiles
-from octavia_lb.worker import queueing
-from octavia_lb.worker.celery_app import create_app
-from octavia_lb.worker.settings import from_env_and_args
+from octavia_lb.worker.runtime import queueing
+from octavia_lb.worker.runtime.celery_app import create_app
+from octavia_lb.worker.runtime.settings import from_env_and_args
 from tests.fixtures.worker import ProcessStarter, QueueEnv
 from tests.worker_queue.targets import calls_key
 
@@ -133,7 +133,7 @@ def test_queue_works_over_tls_with_a_ca_file(
 
 
 def test_tls_with_an_untrusted_ca_is_refused(tls_redis: TlsRedis, tmp_path: Path) -> None:
-    from octavia_lb.webhook.certs import write_certs
+    from octavia_lb_devkit.testing.certs import write_certs
 
     other_ca = write_certs(tmp_path / "other-ca").ca_cert
     with pytest.raises(redis.ConnectionError, match="certificate verify failed"):

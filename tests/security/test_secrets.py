@@ -21,14 +21,14 @@ from typing import Any
 import pytest
 from kubernetes import client
 from kubernetes.client import ApiClient
+from octavia_lb_devkit.controlplane.cluster import Cluster
+from octavia_lb_devkit.sim.seed import DEFAULT_SEED
+from octavia_lb_devkit.sim.state import SimConfig
+from octavia_lb_devkit.testing.certs import CertFiles
+from octavia_lb_devkit.testing.samples import ANN, encode, review, service
 
 from octavia_lb.common.config import CloudConfigError, load_cloud_config, parse_cloud_config
-from octavia_lb.controlplane.cluster import Cluster
-from octavia_lb.sim.seed import DEFAULT_SEED
-from octavia_lb.sim.state import SimConfig
-from octavia_lb.webhook.certs import CertFiles
-from octavia_lb.webhook.samples import ANN, encode, review, service
-from octavia_lb.worker.settings import Settings
+from octavia_lb.worker.runtime.settings import Settings
 from tests.fixtures.simulator import OpenStackSim
 from tests.fixtures.webhook import webhook_process
 from tests.fixtures.worker import ProcessStarter, QueueEnv
@@ -39,7 +39,7 @@ APP_SECRET = "ac-Hh4Rr9Ww1Yy6-secret"
 SECRETS = (PASSWORD, APP_SECRET)
 REPO = Path(__file__).resolve().parents[2]
 WORKER_ENV = {
-    "OCTAVIA_LB_RECONCILE_TARGET": "octavia_lb.worker.reconcile:reconcile_service",
+    "OCTAVIA_LB_RECONCILE_TARGET": "octavia_lb.worker.reconcile.run:reconcile_service",
     "OCTAVIA_LB_TASK_SOFT_TIME_LIMIT": "25",
     "OCTAVIA_LB_TASK_TIME_LIMIT": "30",
     "OCTAVIA_LB_VISIBILITY_TIMEOUT": "120",

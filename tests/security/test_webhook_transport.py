@@ -16,10 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from octavia_lb_devkit.controlplane.cluster import Cluster
+from octavia_lb_devkit.testing.certs import CertFiles
+from octavia_lb_devkit.testing.samples import encode, review, service
 
-from octavia_lb.controlplane.cluster import Cluster
-from octavia_lb.webhook.certs import CertFiles
-from octavia_lb.webhook.samples import encode, review, service
 from tests.fixtures.tls import client_context
 from tests.fixtures.webhook import WebhookProcess, webhook_process
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from octavia_lb_devkit.sim.octavia.versions import ApiVersion
+from octavia_lb_devkit.sim.state import SimConfig
 from openstack import exceptions as sdk_exc
 
-from octavia_lb.sim.state import SimConfig
-from octavia_lb.sim.versions import ApiVersion
 from tests.sim.helpers import lb_url, private_subnet, raw, wait_active
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import openstack
 import pytest
+from octavia_lb_devkit.sim.server import cloud_conf_global
 from openstack.config import OpenStackConfig
 
 from octavia_lb.common.config import parse_cloud_config
-from octavia_lb.sim.server import cloud_conf_global
 
 
 def _free_port() -> int:

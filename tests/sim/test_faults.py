@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from octavia_lb_devkit.sim.client import SimControlError
 from openstack import exceptions as sdk_exc
 
-from octavia_lb.sim.client import SimControlError
 from tests.sim.helpers import private_subnet, wait_active
 
 LB_POST = "POST /load-balancer/v2.0/lbaas/loadbalancers"

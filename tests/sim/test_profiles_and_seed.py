@@ -7,10 +7,10 @@ import time
 import openstack
 import pytest
 from keystoneauth1 import exceptions as ks_exc
+from octavia_lb_devkit.sim.seed import load_seed_file
+from octavia_lb_devkit.sim.state import SimConfig
 from openstack import exceptions as sdk_exc
 
-from octavia_lb.sim.seed import load_seed_file
-from octavia_lb.sim.state import SimConfig
 from tests.sim.helpers import private_subnet
 
 SEED = """

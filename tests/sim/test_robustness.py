@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from octavia_lb_devkit.sim.state import SimConfig
 
-from octavia_lb.sim.state import SimConfig
 from tests.sim.helpers import lb_url, net_url, private_subnet, wait_active
 
 JSON = st.recursive(

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from octavia_lb_devkit.sim.client import SimControlError
+from octavia_lb_devkit.sim.seed import DEFAULT_SEED, load_seed_file
+from octavia_lb_devkit.sim.state import SimConfig
 from openstack import exceptions as sdk_exc
 
-from octavia_lb.sim.client import SimControlError
-from octavia_lb.sim.seed import DEFAULT_SEED, load_seed_file
-from octavia_lb.sim.state import SimConfig
 from tests.sim.helpers import private_subnet, wait_active
 
 LB_ID = "2b224530-9414-4302-8163-5abebdcdc84f"

@@ -5,14 +5,13 @@ from __future__ import annotations
 import random
 
 import pytest
-
-from octavia_lb.sim import ipam
-from octavia_lb.sim.clock import Clock, Scheduler
-from octavia_lb.sim.errors import ApiError, Service
-from octavia_lb.sim.http import Call, Router
-from octavia_lb.sim.query import Dialect, list_view
-from octavia_lb.sim.states import Operation
-from octavia_lb.sim.timing import Timing, parse_overrides
+from octavia_lb_devkit.sim.clock import Clock, Scheduler
+from octavia_lb_devkit.sim.errors import ApiError, Service
+from octavia_lb_devkit.sim.http import Call, Router
+from octavia_lb_devkit.sim.neutron import ipam
+from octavia_lb_devkit.sim.octavia.states import Operation
+from octavia_lb_devkit.sim.query import Dialect, list_view
+from octavia_lb_devkit.sim.timing import Timing, parse_overrides
 
 
 def test_scheduler_runs_only_due_events_in_order():

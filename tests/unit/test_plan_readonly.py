@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from octavia_lb.common.model import NodeView
-from octavia_lb.worker.floating import ensure_floating_ip
-from octavia_lb.worker.observed import (
+from octavia_lb.worker.cloud.gateway import Gateway
+from octavia_lb.worker.cloud.observed import (
     FloatingIpId,
     LoadBalancerId,
     Observed,
@@ -18,10 +18,10 @@ from octavia_lb.worker.observed import (
     OsLoadBalancer,
     OsPort,
 )
-from octavia_lb.worker.openstack import Gateway
-from octavia_lb.worker.plan_live import neutron_change
-from octavia_lb.worker.readonly import READS, WRITES, ReadOnlyViolation, Recorder
-from octavia_lb.worker.security_groups import SecurityGroups
+from octavia_lb.worker.cloud.readonly import READS, WRITES, ReadOnlyViolation, Recorder
+from octavia_lb.worker.plan.floating_ip import ensure_floating_ip
+from octavia_lb.worker.plan.security_group import SecurityGroups
+from octavia_lb.worker.preview.live import neutron_change
 from tests.unit_model.helpers import build, nodes, service
 
 
@@ -144,8 +144,8 @@ def test_a_new_dual_stack_load_balancer_gets_its_floating_ip_on_the_ipv4_vip_whi
     None
 ):
     from octavia_lb.common.model import AdditionalVip, Discovered
-    from octavia_lb.worker.plan_live import new_vip
-    from octavia_lb.worker.preview import create_step, created_load_balancer
+    from octavia_lb.worker.preview.live import new_vip
+    from octavia_lb.worker.preview.simulate import create_step, created_load_balancer
 
     v4 = Discovered(
         additional_vips=(AdditionalVip("IPv4", "vip-subnet-v4"),), member_subnets=(("IPv6", "v6"),)

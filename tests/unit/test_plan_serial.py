@@ -8,8 +8,8 @@ import dataclasses
 import pytest
 
 from octavia_lb.common.model import DesiredService, NodeView
-from octavia_lb.worker.observed import Observed, OsMember
-from octavia_lb.worker.plan import Step, next_step
+from octavia_lb.worker.cloud.observed import Observed, OsMember
+from octavia_lb.worker.plan.load_balancer import Step, next_step
 from tests.unit_model.helpers import build, nodes, service
 from tests.unit_model.test_plan import OWNER, in_sync, replace_pool_state
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from octavia_lb.worker.observed import OsLoadBalancer
-from octavia_lb.worker.rename import looks_renamed, shown_in_status
+from octavia_lb.worker.cloud.observed import OsLoadBalancer
+from octavia_lb.worker.reconcile.rename import looks_renamed, shown_in_status
 
 OLD = "kube_service_old_shop_web"
 SERVICE: dict[str, Any] = {

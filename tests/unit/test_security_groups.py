@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from octavia_lb.worker.observed import OsPort, OsSecurityRule
-from octavia_lb.worker.security_groups import Rule, member_ports, rule_changes, wanted_rules
+from octavia_lb.worker.cloud.observed import OsPort, OsSecurityRule
+from octavia_lb.worker.plan.security_group import Rule, member_ports, rule_changes, wanted_rules
 
 
 def _observed(rule_id: str, **fields: object) -> OsSecurityRule:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from octavia_lb.common.model import AdditionalVip, Discovered, Features, Reason, StatusPolicy
-from octavia_lb.worker.floating import shown_addresses
-from octavia_lb.worker.observed import OsLoadBalancer
-from octavia_lb.worker.plan import load_balancer_body
+from octavia_lb.worker.cloud.observed import OsLoadBalancer
+from octavia_lb.worker.plan.floating_ip import shown_addresses
+from octavia_lb.worker.plan.load_balancer import load_balancer_body
 from tests.unit_model.helpers import build, nodes, service
 
 DUAL = {"ipFamilies": ["IPv4", "IPv6"], "ipFamilyPolicy": "PreferDualStack"}

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from octavia_lb.common.model import DesiredService
-from octavia_lb.worker.observed import (
+from octavia_lb.worker.cloud.observed import (
     ListenerId,
     ListenerState,
     LoadBalancerId,
@@ -21,7 +21,7 @@ from octavia_lb.worker.observed import (
     PoolId,
     PoolState,
 )
-from octavia_lb.worker.plan import (
+from octavia_lb.worker.plan.load_balancer import (
     PlanError,
     Sharing,
     deletes_load_balancer,

@@ -8,9 +8,9 @@ import dataclasses
 import pytest
 
 from octavia_lb.common.model import DesiredService
-from octavia_lb.worker.observed import Observed
-from octavia_lb.worker.plan import Sharing, Step, next_step
-from octavia_lb.worker.preview import converge, create_step, created_load_balancer, simulate
+from octavia_lb.worker.cloud.observed import Observed
+from octavia_lb.worker.plan.load_balancer import Sharing, Step, next_step
+from octavia_lb.worker.preview.simulate import converge, create_step, created_load_balancer, simulate
 from tests.unit_model.helpers import build, nodes, service
 from tests.unit_model.test_plan import OWNER, in_sync, replace_pool_state
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
-from octavia_lb.webhook.listwatch_standin import ListWatchServer
+from octavia_lb_devkit.testing.listwatch_standin import ListWatchServer
 
 
 @pytest.fixture

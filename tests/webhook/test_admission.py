@@ -6,6 +6,7 @@ import base64
 
 import orjson
 import pytest
+from octavia_lb_devkit.testing.samples import encode, review, service
 
 from octavia_lb.webhook.admission import (
     WARNING_TRUNCATED_RUNES,
@@ -18,7 +19,6 @@ from octavia_lb.webhook.admission import (
     finalizer_patch,
     parse_review,
 )
-from octavia_lb.webhook.samples import encode, review, service
 
 FINALIZER = "loadbalancer.openstack.org/cleanup"
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from kubernetes import client
+from octavia_lb_devkit.testing.listwatch_standin import ListWatchServer
+from octavia_lb_devkit.testing.samples import ANN, LB_ID, service
 
 from octavia_lb.common.config import CloudConfig
 from octavia_lb.common.kube import CacheSettings, KubeConfigError, ServicesCache, load_kube_config
 from octavia_lb.common.rules import Peer
-from octavia_lb.webhook.listwatch_standin import ListWatchServer
-from octavia_lb.webhook.samples import ANN, LB_ID, service
 
 OTHER_LB = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 FAST = CacheSettings(page_size=3, watch_seconds=30, backoff_initial=0.05, backoff_max=0.2)

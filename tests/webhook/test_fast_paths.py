@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from octavia_lb_devkit.testing.samples import ANN, rich_review, service
 from prometheus_client import generate_latest
 
 from octavia_lb.common import options
@@ -18,7 +19,6 @@ from octavia_lb.common.annotations import ANNOTATIONS, AnnotationError, parse_an
 from octavia_lb.common.config import CloudConfig
 from octavia_lb.common.service import ServiceView
 from octavia_lb.webhook.metrics import create_metrics
-from octavia_lb.webhook.samples import ANN, rich_review, service
 from octavia_lb.webhook.shape import check_fields_the_view_skips, check_service_shape
 
 scalars = st.one_of(

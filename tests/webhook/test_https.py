@@ -12,13 +12,13 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+from octavia_lb_devkit.testing.certs import CertFiles
+from octavia_lb_devkit.testing.samples import ANN, LB_ID, encode, review, service
 
 from octavia_lb.common.config import CloudConfig
 from octavia_lb.common.kube import ServicesCache
 from octavia_lb.common.rules import FINALIZER, Peer
 from octavia_lb.webhook.app import create_app
-from octavia_lb.webhook.certs import CertFiles
-from octavia_lb.webhook.samples import ANN, LB_ID, encode, review, service
 from tests.fixtures.tls import client_context
 from tests.fixtures.webhook import RunningWebhook, webhook_thread
 

@@ -15,13 +15,13 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from octavia_lb_devkit.testing.certs import CertFiles, write_certs
+from octavia_lb_devkit.testing.samples import ANN, LB_ID, review, service
 
 from octavia_lb.common.annotations import ANNOTATIONS, INTERNAL, SOURCE_RANGES
 from octavia_lb.common.config import CloudConfig
 from octavia_lb.common.kube import ServicesCache
 from octavia_lb.webhook.app import create_app
-from octavia_lb.webhook.certs import CertFiles, write_certs
-from octavia_lb.webhook.samples import ANN, LB_ID, review, service
 from tests.fixtures.webhook import RunningWebhook, webhook_thread
 
 json_values = st.recursive(

@@ -8,9 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from octavia_lb.webhook.certs import CertFiles
-from octavia_lb.webhook.listwatch_standin import ListWatchServer
-from octavia_lb.webhook.samples import ANN, LB_ID, encode, review, service
+from octavia_lb_devkit.testing.certs import CertFiles
+from octavia_lb_devkit.testing.listwatch_standin import ListWatchServer
+from octavia_lb_devkit.testing.samples import ANN, LB_ID, encode, review, service
+
 from tests.fixtures.webhook import REPO, webhook_process
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from octavia_lb_devkit.testing.certs import CertFiles, make_ca, make_serving_cert, write_certs
 
 from octavia_lb.common.config import CloudConfig
 from octavia_lb.common.kube import ServicesCache
 from octavia_lb.webhook.app import create_app
-from octavia_lb.webhook.certs import CertFiles, make_ca, make_serving_cert, write_certs
 from octavia_lb.webhook.tls import CertReloader, TLSConfigError
 from tests.fixtures.tls import client_context
 from tests.fixtures.webhook import RunningWebhook, webhook_thread

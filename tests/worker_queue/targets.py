@@ -1,8 +1,9 @@
 """Reconcile stand-ins for the queue tests, selected with OCTAVIA_LB_RECONCILE_TARGET.
 
-They stand where `octavia_lb.worker.reconcile.reconcile_service` stands, so the real task, lock, queueing and
-Celery code run around them. What each call does is scripted through Redis (a list of actions per Service),
-and every call is recorded there, so a test in another process can drive and observe real worker processes.
+They stand where `octavia_lb.worker.reconcile.run.reconcile_service` stands, so the real task, lock,
+queueing and Celery code run around them. What each call does is scripted through Redis (a list of actions per
+Service), and every call is recorded there, so a test in another process can drive and observe
+real worker processes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from celery import current_task
 
-from octavia_lb.worker.errors import PermanentError, Requeue, TemporaryError
+from octavia_lb.worker.cloud.errors import PermanentError, Requeue, TemporaryError
 
 
 def script_key(namespace: str, name: str) -> str:

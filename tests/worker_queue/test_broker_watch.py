@@ -12,7 +12,7 @@ import logging
 import pytest
 from kombu import Connection, Exchange, Queue
 
-from octavia_lb.worker.broker_watch import lost_acks
+from octavia_lb.worker.runtime.broker_watch import lost_acks
 from tests.fixtures.redis_server import RestartableRedis
 
 QUEUE = Queue("broker-watch-test", Exchange("broker-watch-test"), routing_key="broker-watch-test")

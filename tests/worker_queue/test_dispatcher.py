@@ -18,7 +18,7 @@ import pytest
 from kubernetes import client
 
 from octavia_lb.common.rules import FINALIZER
-from octavia_lb.worker import queueing
+from octavia_lb.worker.runtime import queueing
 from tests.fixtures.worker import ProcessStarter, QueueEnv, RunningProcess
 
 Message = tuple[str, str, str]  # namespace, name, reason

@@ -13,7 +13,7 @@ import requests
 from keystoneauth1 import session as ksa_session
 from openstack import exceptions as os_exc
 
-from octavia_lb.worker.errors import (
+from octavia_lb.worker.cloud.errors import (
     PermanentError,
     Requeue,
     TemporaryError,

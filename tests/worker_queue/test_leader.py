@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from kubernetes import client
 
-from octavia_lb.worker.leader import LeaderElector, LeaseConfig
+from octavia_lb.worker.dispatch.leader import LeaderElector, LeaseConfig
 
 DURATION = 3.0
 RETRY = 0.3

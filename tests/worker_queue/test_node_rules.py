@@ -7,14 +7,14 @@ from typing import Any
 import pytest
 
 from octavia_lb.common.rules import FINALIZER
-from octavia_lb.worker.dispatcher import (
+from octavia_lb.worker.dispatch.dispatcher import (
     NodeView,
     node_affects,
     relevant_change,
     service_selector,
     tracked,
 )
-from octavia_lb.worker.nodes import EXCLUDE_LABEL, is_eligible
+from octavia_lb.worker.reconcile.nodes import EXCLUDE_LABEL, is_eligible
 
 
 def node(

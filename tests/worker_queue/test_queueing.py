@@ -11,9 +11,9 @@ from datetime import datetime
 import pytest
 import redis
 
-from octavia_lb.worker import locks, queueing
-from octavia_lb.worker.celery_app import OctaviaCelery, create_app
-from octavia_lb.worker.settings import from_env_and_args
+from octavia_lb.worker.runtime import locks, queueing
+from octavia_lb.worker.runtime.celery_app import OctaviaCelery, create_app
+from octavia_lb.worker.runtime.settings import from_env_and_args
 from tests.fixtures.worker import QueueEnv
 
 

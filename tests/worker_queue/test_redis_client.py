@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 
 import redis
+from octavia_lb_devkit.controlplane.processes import LOOPBACK
 
-from octavia_lb.controlplane.processes import LOOPBACK
-from octavia_lb.worker import locks
-from octavia_lb.worker.redis_client import connect
-from octavia_lb.worker.settings import Settings
+from octavia_lb.worker.runtime import locks
+from octavia_lb.worker.runtime.redis_client import connect
+from octavia_lb.worker.runtime.settings import Settings
 from tests.fixtures.redis_sentinel import MASTER_NAME, SentinelGroup
 
 

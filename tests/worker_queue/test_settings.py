@@ -6,8 +6,8 @@ import argparse
 
 import pytest
 
-from octavia_lb.worker.celery_app import celery_config
-from octavia_lb.worker.settings import Settings, SettingsError, from_env_and_args, redacted_redis_url
+from octavia_lb.worker.runtime.celery_app import celery_config
+from octavia_lb.worker.runtime.settings import Settings, SettingsError, from_env_and_args, redacted_redis_url
 
 
 def test_defaults_are_fit_for_slow_infrastructure_tasks() -> None:
@@ -113,7 +113,7 @@ def test_bad_sentinel_urls_name_the_part(url: str, message: str) -> None:
 
 
 def test_sentinel_settings_reach_celery_and_the_redis_client() -> None:
-    from octavia_lb.worker.redis_client import sentinel_addresses
+    from octavia_lb.worker.runtime.redis_client import sentinel_addresses
 
     s = Settings(redis_url=SENTINELS, redis_sentinel_master="octavia", redis_sentinel_password="sp")
     transport = celery_config(s)["broker_transport_options"]

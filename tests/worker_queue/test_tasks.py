@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import redis
 
-from octavia_lb.worker import locks, queueing
-from octavia_lb.worker.celery_app import OctaviaCelery, create_app
-from octavia_lb.worker.settings import from_env_and_args
+from octavia_lb.worker.runtime import locks, queueing
+from octavia_lb.worker.runtime.celery_app import OctaviaCelery, create_app
+from octavia_lb.worker.runtime.settings import from_env_and_args
 from tests.fixtures.worker import ProcessStarter, QueueEnv
 from tests.worker_queue.targets import calls_key, done_key, script_key
 
@@ -265,7 +265,7 @@ def test_worker_rejects_a_zero_concurrency(start_worker) -> None:
 
 
 def test_password_protected_redis(tmp_path, start_worker, queue_env: QueueEnv) -> None:
-    from octavia_lb.controlplane.redis import start_redis
+    from octavia_lb_devkit.controlplane.redis import start_redis
 
     with start_redis(tmp_path / "redis-auth", password="s3cret-pw") as server:
         assert ":s3cret-pw@" in server.url

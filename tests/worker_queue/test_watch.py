@@ -10,7 +10,7 @@ from typing import Any
 import requests
 from kubernetes import client
 
-from octavia_lb.worker.dispatcher import ResourceWatcher, WatchTiming
+from octavia_lb.worker.dispatch.dispatcher import ResourceWatcher, WatchTiming
 
 
 class Recorder:

@@ -1,0 +1,1 @@
+"""Barbican (key manager v1) as the simulator serves it."""

@@ -1,0 +1,1 @@
+"""Test and benchmark support: sample Services and reviews, a throw-away CA, a stand-in list+watch server."""

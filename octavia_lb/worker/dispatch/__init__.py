@@ -1,0 +1,1 @@
+"""The dispatcher: Service and Node changes into reconcile messages while holding the Lease; the resync."""

@@ -1,0 +1,1 @@
+"""The worker processes' machinery: the Celery app and task, the queue, locks, settings, Redis, metrics."""
