@@ -13,13 +13,8 @@ import requests
 from keystoneauth1 import session as ksa_session
 from openstack import exceptions as os_exc
 
-from octavia_lb.worker.cloud.errors import (
-    PermanentError,
-    Requeue,
-    TemporaryError,
-    openstack_errors,
-    translate_openstack_error,
-)
+from octavia_lb.worker.cloud.errors import PermanentError, Requeue, TemporaryError
+from octavia_lb.worker.cloud.gateway import openstack_errors, translate_openstack_error
 
 
 class _Handler(BaseHTTPRequestHandler):
