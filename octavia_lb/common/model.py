@@ -600,18 +600,17 @@ class _Builder:
             and self.features.http_monitors
             and (port.protocol != "UDP" or self.features.http_monitor_on_udp)
         )
-        common = dict(
+        return WantMonitor(
             name=naming.monitor_name(index, self.lb_name),
+            type="HTTP" if http else kind,
             delay=opts.health_monitor_delay,
             timeout=opts.health_monitor_timeout,
             max_retries=opts.health_monitor_max_retries,
             max_retries_down=opts.health_monitor_max_retries_down,
+            http_method="GET" if http else None,
+            url_path=HEALTHZ if http else None,
+            expected_codes="200" if http else None,
         )
-        if http:
-            return WantMonitor(
-                type="HTTP", http_method="GET", url_path=HEALTHZ, expected_codes="200", **common
-            )
-        return WantMonitor(type=kind, **common)
 
 
 _ANY = {"IPv4": "0.0.0.0/0", "IPv6": "::/0"}

@@ -16,7 +16,8 @@ from octavia_lb.common import annotations as ann
 from octavia_lb.common import rules_service, rules_sharing, rules_update
 from octavia_lb.common.config import CloudConfig
 from octavia_lb.common.options import resolve
-from octavia_lb.common.rule_context import Context, Findings, Peer
+from octavia_lb.common.rule_context import Context, Findings
+from octavia_lb.common.rule_context import Peer as Peer  # re-exported: callers say rules.Peer
 from octavia_lb.common.service import ServiceView
 from octavia_lb.common.values import ValueProblem, parse_uuid
 

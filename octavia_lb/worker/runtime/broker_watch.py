@@ -36,7 +36,7 @@ class BrokerConnectionStale(redis.exceptions.ConnectionError):
     """Raised on the consumer's event loop; Celery treats it as a lost connection and reconnects."""
 
 
-class AckTrackingRequest(Request):
+class AckTrackingRequest(Request):  # type: ignore[misc]  # celery ships no type hints: Request is Any
     """Celery's Request, remembering each message it asked to ack or reject."""
 
     def acknowledge(self) -> None:
@@ -58,7 +58,7 @@ def lost_acks(previous: list[Message], channel: object) -> list[Message]:
     return [m for m in previous if m.channel is channel and not m.acknowledged]
 
 
-class BrokerWatch(bootsteps.StartStopStep):
+class BrokerWatch(bootsteps.StartStopStep):  # type: ignore[misc]  # celery ships no type hints
     """A consumer step: a timer on the event loop that turns a lost ack into a consumer restart.
 
     Celery clears the loop's timers when the consumer restarts and starts its steps again, so the timer

@@ -26,7 +26,7 @@ from octavia_lb.worker.runtime.redis_client import sentinel_kwargs
 from octavia_lb.worker.runtime.settings import Settings, from_env_and_args
 
 
-class OctaviaCelery(Celery):
+class OctaviaCelery(Celery):  # type: ignore[misc]  # celery ships no type hints: Celery is Any
     """A Celery app that carries the process Settings, so tasks and producers read one object."""
 
     octavia_settings: Settings

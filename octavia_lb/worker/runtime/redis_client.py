@@ -27,7 +27,8 @@ def connect(settings: Settings) -> redis.Redis:
     manager = Sentinel(
         sentinels, sentinel_kwargs=sentinel_kwargs(settings), socket_timeout=SENTINEL_SOCKET_TIMEOUT_S
     )
-    return manager.master_for(settings.redis_sentinel_master, **master_kwargs)
+    master: redis.Redis = manager.master_for(settings.redis_sentinel_master, **master_kwargs)
+    return master
 
 
 def sentinel_kwargs(settings: Settings) -> dict[str, Any]:

@@ -122,17 +122,18 @@ def retry_delay(
 ) -> float:
     """Exponential backoff with 'equal jitter': half the step fixed, half random; capped."""
     rng = rng or random.Random()
-    step = min(settings.retry_backoff_max, settings.retry_backoff_base * 2**retries)
+    step: float = min(settings.retry_backoff_max, settings.retry_backoff_base * 2**retries)
     delay = step / 2 + rng.uniform(0, step / 2)
     return min(max(delay, floor or 0.0), settings.max_countdown)
 
 
 def resolve(target: str) -> ReconcileFn:
     module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
+    function: ReconcileFn = getattr(importlib.import_module(module), attr)
+    return function
 
 
-@shared_task(
+@shared_task(  # type: ignore[untyped-decorator]  # celery ships no type hints: the task is Any
     bind=True,
     name=queueing.TASK_NAME,
     acks_late=True,
