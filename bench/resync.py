@@ -158,7 +158,8 @@ class Settler:
                 "ports": [{"name": "http", "port": 80, "protocol": "TCP"}],
             },
         }
-        raw = self.kube.core.create_namespaced_service(self.namespace, body, _preload_content=False)
+        core = client.CoreV1Api(self.api)
+        raw = core.create_namespaced_service(self.namespace, body, _preload_content=False)
         service = json.loads(raw.data)
         _, options = service_options(service, self.config)
         key = f"{self.namespace}/{service['metadata']['name']}"

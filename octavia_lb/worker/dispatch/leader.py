@@ -9,7 +9,6 @@ A leader that cannot renew for `renew_deadline` steps down before a standby may 
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -20,6 +19,8 @@ from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+
+from octavia_lb.common.kube_json import Json, KubeJson, LeaseBody
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class LeaderElector:
         on_change: Callable[[bool], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._leases = client.CoordinationV1Api(api)
+        self._leases = KubeJson(api)
         self.config = config
         self._on_change = on_change or (lambda leading: None)
         self._clock = clock
@@ -96,9 +97,7 @@ class LeaderElector:
             holderIdentity="", leaseDurationSeconds=1, renewTime=_micro_time(datetime.now(UTC))
         )
         try:
-            self._leases.replace_namespaced_lease(
-                self.config.name, self.config.namespace, lease, _preload_content=False
-            )
+            self._leases.replace_lease(self.config.namespace, self.config.name, lease)
         except ApiException as exc:
             log.warning("could not release Lease %s: %s", self.config.name, exc.reason)
         self._set_leading(False)
@@ -130,18 +129,15 @@ class LeaderElector:
 
     # -- API --
 
-    def _read(self) -> dict[str, Any] | None:
+    def _read(self) -> Json | None:
         try:
-            response = self._leases.read_namespaced_lease(
-                self.config.name, self.config.namespace, _preload_content=False
-            )
+            return self._leases.read_lease(self.config.namespace, self.config.name)
         except ApiException as exc:
             if exc.status == 404:
                 return None
             raise
-        return json.loads(response.data)
 
-    def _write(self, lease: dict[str, Any] | None, acquired: bool, transitions: int) -> bool:
+    def _write(self, lease: Json | None, acquired: bool, transitions: int) -> bool:
         now = _micro_time(datetime.now(UTC))
         spec = dict((lease or {}).get("spec") or {})
         spec.update(
@@ -152,7 +148,7 @@ class LeaderElector:
         )
         if acquired:
             spec["acquireTime"] = now
-        body = {
+        body: LeaseBody = {
             "apiVersion": "coordination.k8s.io/v1",
             "kind": "Lease",
             "metadata": (lease or {}).get("metadata")
@@ -161,11 +157,9 @@ class LeaderElector:
         }
         try:
             if lease is None:
-                self._leases.create_namespaced_lease(self.config.namespace, body, _preload_content=False)
+                self._leases.create_lease(self.config.namespace, body)
             else:
-                self._leases.replace_namespaced_lease(
-                    self.config.name, self.config.namespace, body, _preload_content=False
-                )
+                self._leases.replace_lease(self.config.namespace, self.config.name, body)
         except ApiException as exc:
             if exc.status == 409:  # another candidate wrote first
                 return False

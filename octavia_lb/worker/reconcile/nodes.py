@@ -9,12 +9,12 @@ before it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from kubernetes import client
 
+from octavia_lb.common.kube_json import KubeJson
 from octavia_lb.common.model import NodeView
 
 EXCLUDE_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
@@ -37,6 +37,5 @@ def is_eligible(node: Mapping[str, Any]) -> bool:
 
 def eligible_nodes(api: client.ApiClient) -> list[NodeView]:
     """Every eligible Node, sorted by name so that `nodes[0]` (used for subnet autodetection) is stable."""
-    raw = client.CoreV1Api(api).list_node(_preload_content=False)
-    items = json.loads(raw.data)["items"]
+    items = KubeJson(api).list_nodes()
     return sorted((NodeView.from_dict(n) for n in items if is_eligible(n)), key=lambda n: n.name)

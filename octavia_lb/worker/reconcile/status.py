@@ -8,7 +8,6 @@ does not know `status.conditions` (1.20) drops the field silently; nothing here 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -21,6 +20,7 @@ from kubernetes.client.exceptions import ApiException
 from prometheus_client import Histogram
 
 from octavia_lb.common import annotations as ann
+from octavia_lb.common.kube_json import EventBody, Json, JsonPatch, KubeJson, PatchOp
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,8 @@ def _pointer(key: str) -> str:
 def ready_condition(service: Mapping[str, Any]) -> Mapping[str, Any] | None:
     for condition in (service.get("status") or {}).get("conditions") or ():
         if condition.get("type") == CONDITION:
-            return condition
+            found: Mapping[str, Any] = condition
+            return found
     return None
 
 
@@ -67,23 +68,20 @@ class KubeWriter:
     """Reads and writes one cluster's Services and Events."""
 
     def __init__(self, api: client.ApiClient) -> None:
-        self.core = client.CoreV1Api(api)
+        self.kube = KubeJson(api)
 
-    def read_service(self, namespace: str, name: str) -> dict[str, Any] | None:
+    def read_service(self, namespace: str, name: str) -> Json | None:
         try:
-            raw = self.core.read_namespaced_service(name, namespace, _preload_content=False)
+            return self.kube.read_service(namespace, name)
         except ApiException as exc:
             if exc.status == 404:
                 return None
             raise
-        return json.loads(raw.data)
 
-    def _patch(self, service: dict[str, Any], ops: list[dict[str, Any]], status: bool = False) -> None:
+    def _patch(self, service: Json, ops: JsonPatch, status: bool = False) -> None:
         """Apply a JSON patch and refresh `service` in place, so later patches start from the new state."""
         meta = service["metadata"]
-        call = self.core.patch_namespaced_service_status if status else self.core.patch_namespaced_service
-        raw = call(meta["name"], meta["namespace"], ops, _preload_content=False)
-        fresh = json.loads(raw.data)
+        fresh = self.kube.patch_service(meta["namespace"], meta["name"], ops, status=status)
         service.clear()
         service.update(fresh)
 
@@ -92,7 +90,7 @@ class KubeWriter:
         finalizers = service["metadata"].get("finalizers")
         if finalizers and finalizer in finalizers:
             return
-        op = (
+        op: PatchOp = (
             {"op": "add", "path": "/metadata/finalizers/-", "value": finalizer}
             if finalizers
             else {"op": "add", "path": "/metadata/finalizers", "value": [finalizer]}
@@ -113,7 +111,7 @@ class KubeWriter:
     def set_annotations(self, service: dict[str, Any], wanted: Mapping[str, str | None]) -> None:
         """Set (value) or remove (None) annotations; no request when nothing changes."""
         current = service["metadata"].get("annotations")
-        ops: list[dict[str, Any]] = []
+        ops: JsonPatch = []
         if current is None and any(v is not None for v in wanted.values()):
             ops.append({"op": "add", "path": "/metadata/annotations", "value": {}})
             current = {}
@@ -148,7 +146,7 @@ class KubeWriter:
             else _now(),
             "observedGeneration": service["metadata"].get("generation", 0),
         }
-        ops: list[dict[str, Any]] = []
+        ops: JsonPatch = []
         if ingress is not None and (status.get("loadBalancer") or {}).get("ingress") != ingress:
             ops.append(
                 {
@@ -170,7 +168,7 @@ class KubeWriter:
     def clear_status(self, service: dict[str, Any]) -> None:
         """After a type change: no ingress, no LoadBalancerReady condition."""
         status = service.get("status") or {}
-        ops: list[dict[str, Any]] = []
+        ops: JsonPatch = []
         if (status.get("loadBalancer") or {}).get("ingress"):
             ops.append({"op": "add", "path": "/status/loadBalancer", "value": {}})
         if ready_condition(service) is not None:
@@ -183,7 +181,7 @@ class KubeWriter:
     def event(self, service: dict[str, Any], warning: bool, reason: str, message: str) -> None:
         meta = service["metadata"]
         now = _now()
-        body = {
+        body: EventBody = {
             "metadata": {"generateName": f"{meta['name']}.", "namespace": meta["namespace"]},
             "involvedObject": {
                 "kind": "Service",
@@ -203,7 +201,7 @@ class KubeWriter:
             "count": 1,
         }
         try:
-            self.core.create_namespaced_event(meta["namespace"], body)
+            self.kube.create_event(meta["namespace"], body)
         except ApiException as exc:  # an Event is advice; losing one must not fail the reconcile
             log.warning("event %s for %s/%s not recorded: %s", reason, meta["namespace"], meta["name"], exc)
 
