@@ -22,8 +22,11 @@ $(STAMP): pyproject.toml devkit/pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]' -e ./devkit
 	touch $(STAMP)
 
+# ruff; the architecture's import contracts ([tool.importlinter]); mypy --strict ([tool.mypy]).
 lint: venv
 	$(PY) -m ruff check octavia_lb devkit tests bench
+	$(VENV)/bin/lint-imports --no-logo
+	$(PY) -m mypy octavia_lb/common octavia_lb/webhook octavia_lb/worker
 
 test: machine-test venv lint
 	$(PY) -m pytest
@@ -48,4 +51,4 @@ bench: venv
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache .import_linter_cache

@@ -142,7 +142,7 @@ def _listener_from(raw: dict[str, Any]) -> OsListener:
         protocol=raw["protocol"],
         port=raw["port"],
         connection_limit=raw["connection_limit"],
-        timeouts=tuple(raw["timeouts"]),  # type: ignore[arg-type]
+        timeouts=tuple(raw["timeouts"]),
         allowed_cidrs=tuple(raw["allowed_cidrs"]),
         insert_headers=tuple((k, v) for k, v in raw["insert_headers"]),
         tls_container_ref=raw["tls_container_ref"],
