@@ -1,42 +1,20 @@
-"""The Nodes that may receive load-balancer traffic, read fresh from the API server.
-
-Eligible as for the service controller: not being deleted, `node.kubernetes.io/exclude-from-external-load-
-balancers` absent or a Go-style false (any other value, empty included, excludes), and no cluster-autoscaler
-ToBeDeleted taint. The dispatcher uses the same predicate to decide which Node changes matter. The
-node-selector annotation is applied later, by the model, because OCCM's "no available nodes" check comes
-before it.
+"""The Nodes that may receive load-balancer traffic, read fresh from the API server (the eligibility
+predicate, shared with the dispatcher and the preview, is common/nodes.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from kubernetes import client
 
 from octavia_lb.common.model import NodeView
-
-EXCLUDE_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
-TO_BE_DELETED_TAINT = "ToBeDeletedByClusterAutoscaler"
-_FALSE = frozenset({"0", "f", "F", "false", "FALSE", "False"})  # Go's strconv.ParseBool false values
-
-
-def excluded_by_label(labels: Mapping[str, str]) -> bool:
-    return EXCLUDE_LABEL in labels and labels[EXCLUDE_LABEL] not in _FALSE
-
-
-def is_eligible(node: Mapping[str, Any]) -> bool:
-    meta, spec = node.get("metadata") or {}, node.get("spec") or {}
-    if meta.get("deletionTimestamp"):
-        return False
-    if excluded_by_label(meta.get("labels") or {}):
-        return False
-    return not any(t.get("key") == TO_BE_DELETED_TAINT for t in spec.get("taints") or ())
+from octavia_lb.common.nodes import is_eligible
 
 
 def eligible_nodes(api: client.ApiClient) -> list[NodeView]:
     """Every eligible Node, sorted by name so that `nodes[0]` (used for subnet autodetection) is stable."""
-    raw = client.CoreV1Api(api).list_node(_preload_content=False)
+    raw: Any = client.CoreV1Api(api).list_node(_preload_content=False)  # a raw response: JSON is cheaper
     items = json.loads(raw.data)["items"]
     return sorted((NodeView.from_dict(n) for n in items if is_eligible(n)), key=lambda n: n.name)
