@@ -30,7 +30,7 @@ def drain(env: QueueEnv, settings: Settings) -> list[Message]:
     """Takes every waiting message, clearing its de-duplication marker as a starting task would."""
     r = env.client()
     got = []
-    while (raw := r.rpop(env.queue)) is not None:
+    while isinstance(raw := r.rpop(env.queue), bytes):  # None once the queue is empty
         args, kwargs, _ = json.loads(base64.b64decode(json.loads(raw)["body"]))
         queueing.clear_pending(r, settings.key_prefix, args[0], args[1])
         got.append((args[1], kwargs.get("reason", "")))
