@@ -1,8 +1,9 @@
 """The annotation catalogue: every Service annotation this system reads, its kind, default and update rules.
 
-One source of truth for the webhook, the worker, `octavia-lb lint` and the README table. `read_options`
-turns a Service plus cloud.conf into `ServiceOptions`, the effective values (annotation, else class, else
-cloud.conf), and lists every value that does not parse, each message naming the full key and the raw value.
+One source of truth for the webhook, the worker, `octavia-lb lint` and the README table. `options.py`
+(`read_options`) builds on it: a Service plus cloud.conf become `ServiceOptions`, the effective values
+(annotation, else class, else cloud.conf), listing every value that does not parse, each message naming
+the full key and the raw value. This module does not import options.py: the dependency runs one way.
 """
 
 from __future__ import annotations
@@ -252,19 +253,15 @@ def _rejects(spec: AnnotationSpec) -> str:
     return "; ".join(part for part in [what, *extra] if part) or "—"
 
 
-from octavia_lb.common.options import ServiceOptions, read_options  # noqa: E402  re-exported: one import path
-
 __all__ = [
     "ANNOTATIONS",
     "CREATION_ONLY",
     "AnnotationError",
     "AnnotationSpec",
     "Kind",
-    "ServiceOptions",
     "Updatable",
     "annotation_table_markdown",
     "get",
     "key",
     "parse_annotation",
-    "read_options",
 ]

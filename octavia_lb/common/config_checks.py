@@ -6,7 +6,7 @@ webhook log them.
 
 from __future__ import annotations
 
-from octavia_lb.common.config import CONTAINER_STORES, KNOWN_PROVIDERS, CloudConfig
+from octavia_lb.common.config_model import CONTAINER_STORES, KNOWN_PROVIDERS, CloudConfig
 from octavia_lb.common.subnets import SubnetSpecError, TagFilter, parse_name_pattern, parse_tag_filter
 
 

@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from octavia_lb.common import annotations as _catalogue  # noqa: F401  first: it completes options' import
 from octavia_lb.common import naming
+from octavia_lb.common.annotations import SOURCE_RANGES
 from octavia_lb.common.config import CloudConfig
+from octavia_lb.common.nodes import is_eligible
 from octavia_lb.common.options import FloatingSubnetSpec, ServiceOptions, resolve
 from octavia_lb.common.service import ServiceView
 from octavia_lb.common.values import ProxyProtocol
@@ -109,23 +110,33 @@ class Features:
 
 @dataclass(frozen=True)
 class NodeView:
-    """The fields of a Node the builder reads."""
+    """The fields of a Node the builder reads, plus what else the dispatcher re-enqueues for (Ready,
+    eligible): two views differ when a Node change can alter a load balancer's members, not on heartbeats."""
 
     name: str
     addresses: tuple[tuple[str, str], ...] = ()  # (type, address), in status order
     labels: Mapping[str, str] = field(default_factory=dict)
     provider_id: str = ""
+    ready: str = ""  # the Ready condition's status
+    eligible: bool = True  # common/nodes.py: not excluded, not being deleted
 
     @classmethod
     def from_dict(cls, node: Mapping[str, Any]) -> NodeView:
         meta, status = node.get("metadata") or {}, node.get("status") or {}
         addresses = tuple((a.get("type", ""), a.get("address", "")) for a in status.get("addresses") or [])
+        conditions = status.get("conditions") or ()
         return cls(
             name=meta.get("name", ""),
             addresses=addresses,
             labels=dict(meta.get("labels") or {}),
             provider_id=(node.get("spec") or {}).get("providerID") or "",
+            ready=next((c.get("status", "") for c in conditions if c.get("type") == "Ready"), ""),
+            eligible=is_eligible(node),
         )
+
+    def matches(self, selector: Mapping[str, str]) -> bool:
+        """All selector keys present, with equal values where a value is given."""
+        return all(k in self.labels and (not v or self.labels[k] == v) for k, v in selector.items())
 
     def address(self, family: str | None) -> str | None:
         """InternalIP first, then ExternalIP, of the given family, or of any family when None (OCCM's
@@ -505,7 +516,7 @@ class _Builder:
         ranges = self.opts.source_ranges
         if self.features.allowed_cidrs:
             if self.additional and not (
-                self.view.source_ranges or _catalogue.SOURCE_RANGES in self.view.annotations
+                self.view.source_ranges or SOURCE_RANGES in self.view.annotations
             ):
                 # open to everyone on every served family: the default range of each
                 return tuple(_ANY[f] for f in (self._vip_family(), *(v.family for v in self.additional)))
@@ -559,7 +570,7 @@ class _Builder:
             served = [(f, by_family.get(f, subnet if f == families[0] else None)) for f in families]
         members = []
         for node in self.given.nodes:
-            if not _selected(node, self.opts.node_selector):
+            if not node.matches(self.opts.node_selector):
                 continue
             for family, family_subnet in served:
                 address = node.address(family)
@@ -578,7 +589,7 @@ class _Builder:
         monitor port; the address ignores the Service's IP family (`NodeView.serial_address`)."""
         members = []
         for node in self.given.nodes:
-            address = node.serial_address() if _selected(node, self.opts.node_selector) else None
+            address = node.serial_address() if node.matches(self.opts.node_selector) else None
             if address is not None:
                 name = naming.member_name_serial(node.name, address, node_port)
                 members.append(WantMember(name, address, node_port))
@@ -615,10 +626,3 @@ class _Builder:
 
 _ANY = {"IPv4": "0.0.0.0/0", "IPv6": "::/0"}
 
-
-def _selected(node: NodeView, selector: Mapping[str, str]) -> bool:
-    """All selector keys present, with equal values where a value is given."""
-    for key, value in selector.items():
-        if key not in node.labels or (value and node.labels[key] != value):
-            return False
-    return True

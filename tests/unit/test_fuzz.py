@@ -5,8 +5,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from octavia_lb.common.annotations import ANNOTATIONS, read_options
+from octavia_lb.common.annotations import ANNOTATIONS
 from octavia_lb.common.config import CloudConfig, parse_cloud_config
+from octavia_lb.common.options import read_options
 from octavia_lb.common.rules import Peer, peer_of, review
 from octavia_lb.common.service import ServiceView
 

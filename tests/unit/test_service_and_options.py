@@ -4,9 +4,8 @@ from typing import Any
 
 import pytest
 
-from octavia_lb.common.annotations import read_options
 from octavia_lb.common.config import CloudConfig, parse_cloud_config
-from octavia_lb.common.options import FloatingSubnetSpec
+from octavia_lb.common.options import FloatingSubnetSpec, read_options
 from octavia_lb.common.service import PortView, ServiceView
 from octavia_lb.common.values import ProxyProtocol
 from tests.unit.builders import INTERNAL, UUID_A, UUID_B, service

@@ -13,11 +13,12 @@ from octavia_lb_devkit.testing.listwatch_standin import ListWatchServer
 from octavia_lb_devkit.testing.samples import ANN, LB_ID, service
 
 from octavia_lb.common.config import CloudConfig
-from octavia_lb.common.kube import CacheSettings, KubeConfigError, ServicesCache, load_kube_config
+from octavia_lb.common.kube import KubeConfigError, ServicesCache, load_kube_config
+from octavia_lb.common.listwatch import ListWatchSettings
 from octavia_lb.common.rules import Peer
 
 OTHER_LB = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
-FAST = CacheSettings(page_size=3, watch_seconds=30, backoff_initial=0.05, backoff_max=0.2)
+FAST = ListWatchSettings(page_size=3, watch_seconds=30, backoff_initial=0.05, backoff_max=0.2)
 
 
 def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -37,7 +38,7 @@ def names(cache: ServicesCache, lb: str = LB_ID) -> set[str]:
 
 
 @contextmanager
-def running_cache(kubeconfig: Path, settings: CacheSettings = FAST) -> Iterator[ServicesCache]:
+def running_cache(kubeconfig: Path, settings: ListWatchSettings = FAST) -> Iterator[ServicesCache]:
     cache = ServicesCache(load_kube_config(str(kubeconfig)), CloudConfig.default(), settings)
     cache.start()
     try:
@@ -98,7 +99,7 @@ def test_410_gone_makes_it_list_again(listwatch: ListWatchServer, tmp_path: Path
 
 def test_watch_resumes_from_last_version_after_the_stream_ends(listwatch: ListWatchServer, tmp_path: Path):
     listwatch.put(on_lb("a"))
-    settings = CacheSettings(page_size=3, watch_seconds=1, backoff_initial=0.05, backoff_max=0.2)
+    settings = ListWatchSettings(page_size=3, watch_seconds=1, backoff_initial=0.05, backoff_max=0.2)
     with running_cache(listwatch.write_kubeconfig(tmp_path / "kc"), settings) as cache:
         assert cache.wait_synced(10)
         listwatch.put(on_lb("b", port=81))

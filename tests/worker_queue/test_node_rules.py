@@ -6,22 +6,28 @@ from typing import Any
 
 import pytest
 
+from octavia_lb.common.model import NodeView
+from octavia_lb.common.nodes import EXCLUDE_LABEL, is_eligible
 from octavia_lb.common.rules import FINALIZER
 from octavia_lb.worker.dispatch.dispatcher import (
-    NodeView,
+    member_for,
     node_affects,
     relevant_change,
     service_selector,
     tracked,
 )
-from octavia_lb.worker.reconcile.nodes import EXCLUDE_LABEL, is_eligible
 
 
 def node(
-    labels: dict[str, str] | None = None, ready: str = "True", ip: str = "10.0.0.1", taint: str = ""
+    labels: dict[str, str] | None = None,
+    ready: str = "True",
+    ip: str = "10.0.0.1",
+    taint: str = "",
+    deleting: bool = False,
 ) -> dict:
+    deletion = {"deletionTimestamp": "2026-01-01T00:00:00Z"} if deleting else {}
     return {
-        "metadata": {"name": "n", "labels": labels or {}},
+        "metadata": {"name": "n", "labels": labels or {}, **deletion},
         "spec": {"taints": [{"key": taint, "effect": "NoSchedule"}] if taint else []},
         "status": {
             "addresses": [{"type": "InternalIP", "address": ip}],
@@ -74,7 +80,8 @@ def test_service_selector(annotations: dict, default: dict, expected: dict | Non
 def test_heartbeats_do_not_change_the_view() -> None:
     a, b = node(), node()
     b["status"]["conditions"][0]["lastHeartbeatTime"] = "2026-01-01T00:01:00Z"
-    assert NodeView.of(a) == NodeView.of(b)
+    assert NodeView.from_dict(a) == NodeView.from_dict(b)
+    assert NodeView.from_dict(a) != NodeView.from_dict(node(ready="False"))
 
 
 @pytest.mark.parametrize(
@@ -91,6 +98,8 @@ def test_heartbeats_do_not_change_the_view() -> None:
         (node({EXCLUDE_LABEL: ""}), node({EXCLUDE_LABEL: "", "x": "y"}), {}, False),
         (node({EXCLUDE_LABEL: "false"}), node({EXCLUDE_LABEL: "false", "x": "y"}), {}, True),
         (node(taint="ToBeDeletedByClusterAutoscaler"), None, {}, False),
+        (node(), node(deleting=True), {}, True),
+        (node(deleting=True), None, {}, False),
         (node({"gpu": "1"}), node({"gpu": "2"}), {"gpu": ""}, True),
         (node({}), node({"x": "1"}), {"gpu": ""}, False),
         (node({}), node({"x": "1"}), None, True),
@@ -107,13 +116,15 @@ def test_heartbeats_do_not_change_the_view() -> None:
         "excluded-before-and-after",
         "exclude-label-false",
         "autoscaler-deleting",
+        "deletion-starts",
+        "deleting-node-removed",
         "key-only-selector",
         "never-matches",
         "unparsable-selector",
     ],
 )
 def test_node_affects(old: dict | None, new: dict | None, selector: dict | None, expected: bool) -> None:
-    views = [NodeView.of(n) if n is not None else None for n in (old, new)]
+    views = [NodeView.from_dict(n) if n is not None else None for n in (old, new)]
     assert node_affects(views[0], views[1], selector) is expected
 
 
@@ -136,4 +147,4 @@ def test_worker_and_dispatcher_agree_on_the_exclude_label(value: str | None, mem
         "status": {"conditions": [{"type": "Ready", "status": "True"}]},
     }
     assert is_eligible(raw) is member
-    assert NodeView.of(raw).member_for(None) is member
+    assert member_for(NodeView.from_dict(raw), None) is member

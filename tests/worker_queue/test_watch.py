@@ -1,4 +1,5 @@
-"""The dispatcher's list+watch loop against the real kube-apiserver: events, 410 Gone → list again."""
+"""The shared list+watch loop (common/listwatch.py) against the real kube-apiserver: events, 410 Gone →
+list again, renewed watches. Against the stand-in server: tests/webhook/test_cache.py, test_listwatch.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import requests
 from kubernetes import client
 
-from octavia_lb.worker.dispatch.dispatcher import ResourceWatcher, WatchTiming
+from octavia_lb.common.listwatch import ListWatch, ListWatchSettings
 
 
 class Recorder:
@@ -25,6 +26,10 @@ class Recorder:
         self.events.append((kind, obj["metadata"]["name"]))
 
 
+def as_is(obj: dict[str, Any]) -> dict[str, Any]:
+    return obj
+
+
 def wait(predicate, timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -33,7 +38,7 @@ def wait(predicate, timeout: float = 10) -> None:
 
 
 def start(
-    watcher: ResourceWatcher, resume_from: str | None = None
+    watcher: ListWatch[Any], resume_from: str | None = None
 ) -> tuple[threading.Event, threading.Thread]:
     stop = threading.Event()
     thread = threading.Thread(target=watcher.run, args=(stop, resume_from), daemon=True)
@@ -41,7 +46,7 @@ def start(
     return stop, thread
 
 
-def finish(watcher: ResourceWatcher, stop: threading.Event, thread: threading.Thread) -> None:
+def finish(watcher: ListWatch[Any], stop: threading.Event, thread: threading.Thread) -> None:
     stop.set()
     watcher.interrupt()
     thread.join(5)
@@ -56,9 +61,10 @@ def test_lists_then_streams_events(kube_api, namespace) -> None:
     core = client.CoreV1Api(kube_api)
     core.create_namespaced_config_map(namespace, config_map("before"))
     seen = Recorder()
-    watcher = ResourceWatcher(
+    watcher = ListWatch(
         lambda **kw: core.list_namespaced_config_map(namespace, **kw),
         "configmaps",
+        as_is,
         seen.on_list,
         seen.on_event,
     )
@@ -97,8 +103,8 @@ def test_gone_resource_version_lists_again_and_keeps_watching(cluster, kube_api,
     core.create_namespaced_event(namespace, event("present", namespace), _preload_content=False)
     compact_etcd(cluster.etcd_url)
     seen = Recorder()
-    watcher = ResourceWatcher(
-        lambda **kw: core.list_namespaced_event(namespace, **kw), "events", seen.on_list, seen.on_event
+    watcher = ListWatch(
+        lambda **kw: core.list_namespaced_event(namespace, **kw), "events", as_is, seen.on_list, seen.on_event
     )
     stop, thread = start(watcher, resume_from="1")
     try:
@@ -116,12 +122,13 @@ def test_gone_resource_version_lists_again_and_keeps_watching(cluster, kube_api,
 def test_renews_the_watch_when_the_server_ends_it(kube_api, namespace) -> None:
     core = client.CoreV1Api(kube_api)
     seen = Recorder()
-    watcher = ResourceWatcher(
+    watcher = ListWatch(
         lambda **kw: core.list_namespaced_config_map(namespace, **kw),
         "configmaps",
+        as_is,
         seen.on_list,
         seen.on_event,
-        WatchTiming(timeout=1),
+        ListWatchSettings(watch_seconds=1),
     )
     stop, thread = start(watcher)
     try:

@@ -3,11 +3,14 @@ webhook benchmark (which runs without a cluster and must not import from `tests/
 
 It serves `GET /api/v1/services` as a paginated list and, with `watch=true`, as a real chunked watch stream
 that stays open and delivers events as the test adds, changes or deletes Services. `expire()` makes every
-older resourceVersion answer 410 Gone (as an HTTP status or as an ERROR event), to exercise re-listing.
+older resourceVersion answer 410 Gone (as an HTTP status or as an ERROR event), to exercise re-listing;
+`bookmark()` sends a BOOKMARK; `fail_lists = n` answers the next n lists 500. `GET /api/v1/nodes` is an
+empty list with a watch that sends nothing, enough for the dispatcher, which watches both.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +30,7 @@ class ListWatchServer:
         self.list_gate = threading.Event()
         self.list_gate.set()
         self.list_requests = 0
+        self.fail_lists = 0
         self.watch_requests = 0
         self.watch_versions: list[str] = []
         self._closing = False
@@ -81,6 +85,15 @@ class ListWatchServer:
     def delete(self, namespace: str, name: str) -> None:
         self._record("DELETED", self.services[(namespace, name)])
 
+    def bookmark(self) -> None:
+        """A BOOKMARK event at a new resourceVersion, as the API server sends to idle watches."""
+        with self._cond:
+            self.rv += 1
+            self.events.append(
+                (self.rv, "BOOKMARK", {"kind": "Service", "metadata": {"resourceVersion": str(self.rv)}})
+            )
+            self._cond.notify_all()
+
     def expire(self) -> None:
         """Forget history: watches from any version seen so far get 410 Gone, open ones included."""
         with self._cond:
@@ -103,7 +116,9 @@ class ListWatchServer:
             def do_GET(self) -> None:
                 url = urlparse(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
-                if url.path != "/api/v1/services":
+                if url.path == "/api/v1/nodes":
+                    server._serve_nodes(self, query)
+                elif url.path != "/api/v1/services":
                     self._json(404, {"kind": "Status", "code": 404, "message": f"no {url.path}"})
                 elif query.get("watch") == "true":
                     server._serve_watch(self, query)
@@ -120,12 +135,34 @@ class ListWatchServer:
 
         return Handler
 
+    def _serve_nodes(self, handler: Any, query: dict[str, str]) -> None:
+        if query.get("watch") != "true":
+            with self._cond:
+                rv = str(self.rv)
+            handler._json(
+                200,
+                {"kind": "NodeList", "apiVersion": "v1", "metadata": {"resourceVersion": rv}, "items": []},
+            )
+            return
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        with self._cond:  # no Node ever changes: hold the watch open until its timeout or the server stops
+            self._cond.wait_for(lambda: self._closing, float(query.get("timeoutSeconds") or 60))
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            handler.wfile.write(b"0\r\n\r\n")
+
     def _serve_list(self, handler: Any, query: dict[str, str]) -> None:
         self.list_gate.wait()
         with self._cond:
             self.list_requests += 1
+            failing, self.fail_lists = self.fail_lists > 0, max(self.fail_lists - 1, 0)
             items = [self.services[k] for k in sorted(self.services)]
             rv = self.rv
+        if failing:
+            handler._json(500, {"kind": "Status", "code": 500, "message": "injected failure"})
+            return
         start = int(query.get("continue") or 0)
         limit = int(query.get("limit") or len(items) or 1)
         page = items[start : start + limit]

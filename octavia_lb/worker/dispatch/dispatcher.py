@@ -19,23 +19,21 @@ from __future__ import annotations
 
 import argparse
 import logging
-import random
 import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import redis
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from octavia_lb.common import rules
+from octavia_lb.common.listwatch import ListWatch, ListWatchSettings
+from octavia_lb.common.model import NodeView
 from octavia_lb.common.values import ValueProblem, parse_node_selector
 from octavia_lb.worker.dispatch import compact, resync
 from octavia_lb.worker.dispatch.leader import LeaderElector, LeaseConfig
-from octavia_lb.worker.reconcile.nodes import TO_BE_DELETED_TAINT, excluded_by_label
-from octavia_lb.worker.runtime import metrics, queueing
+from octavia_lb.worker.runtime import metrics, metrics_http, queueing
 from octavia_lb.worker.runtime import redis_client as redis_connection
 from octavia_lb.worker.runtime.settings import Settings, SettingsError, from_env_and_args, redacted_redis_url
 
@@ -43,6 +41,7 @@ log = logging.getLogger(__name__)
 
 NODE_SELECTOR_ANNOTATION = "loadbalancer.openstack.org/node-selector"
 Key = tuple[str, str]
+T = TypeVar("T")
 Selector = Mapping[str, str] | None  # None: the annotation cannot be parsed; treat every node as relevant
 
 
@@ -73,189 +72,37 @@ def service_selector(service: Mapping[str, Any], default: Mapping[str, str]) -> 
         return None
 
 
-@dataclass(frozen=True)
-class NodeView:
-    """The part of a Node that can change a load balancer's members."""
-
-    labels: tuple[tuple[str, str], ...]
-    addresses: tuple[tuple[str, str], ...]
-    ready: str
-    excluded: bool
-    to_be_deleted: bool
-
-    @classmethod
-    def of(cls, node: Mapping[str, Any]) -> NodeView:
-        labels = (node.get("metadata") or {}).get("labels") or {}
-        status = node.get("status") or {}
-        ready = next(
-            (c.get("status", "") for c in status.get("conditions") or () if c.get("type") == "Ready"), ""
-        )
-        taints = (node.get("spec") or {}).get("taints") or ()
-        return cls(
-            labels=tuple(sorted(labels.items())),
-            addresses=tuple(
-                sorted((a.get("type", ""), a.get("address", "")) for a in status.get("addresses") or ())
-            ),
-            ready=ready,
-            excluded=excluded_by_label(labels),
-            to_be_deleted=any(t.get("key") == TO_BE_DELETED_TAINT for t in taints),
-        )
-
-    def member_for(self, selector: Selector) -> bool:
-        if self.excluded or self.to_be_deleted:
-            return False
-        if selector is None:
-            return True
-        labels = dict(self.labels)
-        return all(key in labels and (not value or labels[key] == value) for key, value in selector.items())
+def member_for(view: NodeView, selector: Selector) -> bool:
+    return view.eligible and (selector is None or view.matches(selector))
 
 
 def node_affects(old: NodeView | None, new: NodeView | None, selector: Selector) -> bool:
-    return any(view is not None and view.member_for(selector) for view in (old, new))
-
-
-# -- list + watch --
-
-
-LIST_PAGE = 500
-
-
-class WatchExpired(Exception):
-    """410 Gone: the resourceVersion is older than the API server remembers."""
-
-
-@dataclass(frozen=True)
-class WatchTiming:
-    timeout: int = 300
-    backoff_initial: float = 0.5
-    backoff_max: float = 30.0
-
-
-class ResourceWatcher:
-    """List, then watch from the list's resourceVersion; list again after 410, reconnect with backoff.
-
-    `on_list(items)` gets every complete list, `on_event(type, object)` every watch event, both as JSON dicts.
-    """
-
-    def __init__(
-        self,
-        list_fn: Callable[..., Any],
-        resource: str,
-        on_list: Callable[[list[dict[str, Any]]], None],
-        on_event: Callable[[str, dict[str, Any]], None],
-        timing: WatchTiming = WatchTiming(),
-    ) -> None:
-        self._list_fn = list_fn
-        self.resource = resource
-        self._on_list = on_list
-        self._on_event = on_event
-        self._timing = timing
-        self._response: Any = None
-        self.resource_version = ""
-        self.lists = 0
-
-    def run(self, stop: threading.Event, resume_from: str | None = None) -> None:
-        """Until `stop` is set (then call interrupt()); `resume_from` resumes a watch without listing."""
-        backoff = self._timing.backoff_initial
-        must_list = resume_from is None
-        self.resource_version = resume_from or ""
-        while not stop.is_set():
-            try:
-                if must_list:
-                    self._list()
-                    must_list = False
-                self._watch()
-                backoff = self._timing.backoff_initial
-            except WatchExpired:
-                log.info(
-                    "%s: resourceVersion %s is gone; listing again", self.resource, self.resource_version
-                )
-                must_list = True
-            except Exception as exc:
-                if stop.is_set():
-                    break
-                delay = backoff * random.uniform(0.5, 1.0)  # jitter: replicas do not reconnect in step
-                log.warning("%s watch failed: %s; reconnecting in %.1fs", self.resource, exc, delay)
-                stop.wait(delay)
-                backoff = min(backoff * 2, self._timing.backoff_max)
-
-    def interrupt(self) -> None:
-        """Close the open watch so that `run` notices its stop event now rather than at the next event."""
-        response = self._response
-        if response is not None:
-            response.shutdown()  # unblocks the socket read of the watching thread
-
-    def _call(self, watch: bool, **params: Any) -> Any:
-        read_timeout = self._timing.timeout + 30 if watch else 120
-        try:
-            return self._list_fn(
-                watch=watch or None, _preload_content=False, _request_timeout=(10, read_timeout), **params
-            )
-        except ApiException as exc:
-            if exc.status == 410:
-                raise WatchExpired from exc
-            raise
-
-    def _list(self) -> None:
-        # pages of LIST_PAGE: one list of 10,000 Services is 18 MB of JSON to hold and parse at once; the
-        # items are cached for the whole term, so they are kept small (compact.py)
-        items: list[dict[str, Any]] = []
-        token = ""
-        while True:
-            paging = {"limit": LIST_PAGE, **({"_continue": token} if token else {})}
-            body = compact.loads(self._call(False, **paging).data)
-            items.extend(body.get("items") or ())
-            metadata = body.get("metadata") or {}
-            token = metadata.get("continue") or ""
-            if not token:
-                break
-        self.resource_version = metadata.get("resourceVersion", "")
-        self.lists += 1
-        metrics.RELISTS.labels(resource=self.resource).inc()
-        self._on_list(items)
-
-    def _watch(self) -> None:
-        response = self._call(
-            True,
-            resource_version=self.resource_version,
-            allow_watch_bookmarks=True,
-            timeout_seconds=self._timing.timeout,
-        )
-        self._response = response
-        try:
-            for event in _lines(response):
-                self._handle(event)
-        finally:
-            self._response = None
-            response.release_conn()
-
-    def _handle(self, event: dict[str, Any]) -> None:
-        kind, obj = event.get("type", ""), event.get("object") or {}
-        if kind == "ERROR":
-            if obj.get("code") == 410:
-                raise WatchExpired
-            raise RuntimeError(f"watch error: {obj.get('message') or obj}")
-        version = (obj.get("metadata") or {}).get("resourceVersion")
-        if version:
-            self.resource_version = version
-        if kind != "BOOKMARK":
-            metrics.WATCH_EVENTS.labels(resource=self.resource, type=kind).inc()
-            self._on_event(kind, obj)
-
-
-def _lines(response: Any) -> Iterator[dict[str, Any]]:
-    pending = b""
-    for chunk in response.stream(64 * 1024, decode_content=True):
-        pending += chunk
-        *complete, pending = pending.split(b"\n")
-        for line in complete:
-            if line.strip():
-                yield compact.loads(line)
-    if pending.strip():
-        yield compact.loads(pending)
+    return any(view is not None and member_for(view, selector) for view in (old, new))
 
 
 # -- the dispatcher --
+
+
+def _as_is(obj: dict[str, Any]) -> dict[str, Any]:
+    return obj
+
+
+def _counted(resource: str, on_list: Callable[[list[T]], None]) -> Callable[[list[T]], None]:
+    def listed(items: list[T]) -> None:
+        metrics.RELISTS.labels(resource=resource).inc()
+        on_list(items)
+
+    return listed
+
+
+def _counted_events(
+    resource: str, on_event: Callable[[str, dict[str, Any]], None]
+) -> Callable[[str, dict[str, Any]], None]:
+    def received(kind: str, obj: dict[str, Any]) -> None:
+        metrics.WATCH_EVENTS.labels(resource=resource, type=kind).inc()
+        on_event(kind, obj)
+
+    return received
 
 
 def _key(obj: Mapping[str, Any]) -> Key:
@@ -282,16 +129,29 @@ class Dispatcher:
         self._services: dict[Key, dict[str, Any]] = {}
         self._nodes: dict[str, NodeView] = {}
         core = client.CoreV1Api(api)
-        timing = WatchTiming(timeout=settings.watch_timeout)
-        self._watchers = [
-            ResourceWatcher(
+        # the Services are cached for the whole term, so they are kept small (compact.py)
+        loop = ListWatchSettings(
+            watch_seconds=settings.watch_timeout, connect_timeout=10, list_read_timeout=120
+        )
+        self._watchers: list[ListWatch[Any]] = [
+            ListWatch(
                 core.list_service_for_all_namespaces,
                 "services",
-                self._services_listed,
-                self._service_event,
-                timing,
+                _as_is,
+                _counted("services", self._services_listed),
+                _counted_events("services", self._service_event),
+                loop,
+                compact.loads,
             ),
-            ResourceWatcher(core.list_node, "nodes", self._nodes_listed, self._node_event, timing),
+            ListWatch(
+                core.list_node,
+                "nodes",
+                NodeView.from_dict,
+                _counted("nodes", self._nodes_listed),
+                _counted_events("nodes", self._node_event),
+                loop,
+                compact.loads,
+            ),
         ]
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
@@ -385,8 +245,8 @@ class Dispatcher:
 
     # -- Nodes --
 
-    def _nodes_listed(self, items: list[dict[str, Any]]) -> None:
-        fresh = {(n.get("metadata") or {}).get("name", ""): NodeView.of(n) for n in items}
+    def _nodes_listed(self, views: list[NodeView]) -> None:
+        fresh = {view.name: view for view in views}
         with self._lock:
             old, self._nodes = self._nodes, fresh
             first, self._nodes_synced = not self._nodes_synced, True
@@ -398,7 +258,7 @@ class Dispatcher:
 
     def _node_event(self, kind: str, node: dict[str, Any]) -> None:
         name = (node.get("metadata") or {}).get("name", "")
-        new = None if kind == "DELETED" else NodeView.of(node)
+        new = None if kind == "DELETED" else NodeView.from_dict(node)
         with self._lock:
             old = self._nodes.pop(name, None) if new is None else self._nodes.get(name)
             if new is not None:
@@ -449,7 +309,7 @@ def run(args: argparse.Namespace) -> int:
     redis_client = redis_connection.connect(settings)
     dispatcher = Dispatcher(create_app(settings), redis_client, api, default_selector, settings)
     if settings.metrics_port is not None:
-        metrics.serve(settings.metrics_port, redis_client, settings.queue, host=settings.metrics_host)
+        metrics_http.serve(settings.metrics_port, redis_client, settings.queue, host=settings.metrics_host)
 
     def on_change(leading: bool) -> None:
         metrics.LEADER.set(1 if leading else 0)

@@ -39,6 +39,7 @@ from octavia_lb.common.model import (
     build_desired,
     service_options,
 )
+from octavia_lb.common.nodes import is_eligible
 from octavia_lb.common.rules import FINALIZER, Verdict, is_managed, peer_of, review
 from octavia_lb.common.service import ServiceView
 from octavia_lb.worker.cloud.errors import ReconcileError
@@ -249,10 +250,6 @@ def nodes_of(objects: list[Mapping[str, Any]]) -> list[NodeView]:
     found = [obj for obj in objects if obj.get("kind") == "Node"]
     if not found:
         return []
-    from octavia_lb.worker.reconcile.nodes import (
-        is_eligible,  # imports the Kubernetes client: only when needed
-    )
-
     found = [obj for obj in found if is_eligible(obj)]
     return sorted((NodeView.from_dict(n) for n in found), key=lambda n: n.name)
 

@@ -1,38 +1,14 @@
-"""The Nodes that may receive load-balancer traffic, read fresh from the API server.
-
-Eligible as for the service controller: not being deleted, `node.kubernetes.io/exclude-from-external-load-
-balancers` absent or a Go-style false (any other value, empty included, excludes), and no cluster-autoscaler
-ToBeDeleted taint. The dispatcher uses the same predicate to decide which Node changes matter. The
-node-selector annotation is applied later, by the model, because OCCM's "no available nodes" check comes
-before it.
+"""The Nodes that may receive load-balancer traffic, read fresh from the API server (the eligibility
+predicate, shared with the dispatcher and the preview, is common/nodes.py).
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from kubernetes import client
 
 from octavia_lb.common.kube_json import KubeJson
 from octavia_lb.common.model import NodeView
-
-EXCLUDE_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
-TO_BE_DELETED_TAINT = "ToBeDeletedByClusterAutoscaler"
-_FALSE = frozenset({"0", "f", "F", "false", "FALSE", "False"})  # Go's strconv.ParseBool false values
-
-
-def excluded_by_label(labels: Mapping[str, str]) -> bool:
-    return EXCLUDE_LABEL in labels and labels[EXCLUDE_LABEL] not in _FALSE
-
-
-def is_eligible(node: Mapping[str, Any]) -> bool:
-    meta, spec = node.get("metadata") or {}, node.get("spec") or {}
-    if meta.get("deletionTimestamp"):
-        return False
-    if excluded_by_label(meta.get("labels") or {}):
-        return False
-    return not any(t.get("key") == TO_BE_DELETED_TAINT for t in spec.get("taints") or ())
+from octavia_lb.common.nodes import is_eligible
 
 
 def eligible_nodes(api: client.ApiClient) -> list[NodeView]:

@@ -55,9 +55,9 @@ def run(args: argparse.Namespace) -> int:
 
         app = create_app(settings)
         if settings.metrics_port is not None:
-            from octavia_lb.worker.runtime import metrics, redis_client
+            from octavia_lb.worker.runtime import metrics_http, redis_client
 
-            metrics.serve(
+            metrics_http.serve(
                 settings.metrics_port,
                 redis_client.connect(settings),
                 settings.queue,
