@@ -47,7 +47,7 @@ def test_cli_print_path_fails_clearly_without_a_binary(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert f"not found at {tmp_path}/kube-apiserver-1.20.2/kube-apiserver" in done.stderr
-    assert "python3 -m octavia_lb_devkit.controlplane.build" in done.stderr
+    assert "PYTHONPATH=devkit python3 -m octavia_lb_devkit.controlplane.build" in done.stderr
 
 
 def test_binary_version_is_none_for_something_that_is_not_kube_apiserver(tmp_path: Path) -> None:

@@ -119,7 +119,8 @@ def test_an_apiserver_that_cannot_start_fails_with_its_log_and_leaves_nothing_ru
 def test_missing_binary_names_the_build_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("OCTAVIA_LB_CACHE_DIR", str(tmp_path))
     assert binary_path() == tmp_path / "kube-apiserver-1.20.2" / "kube-apiserver"
-    with pytest.raises(KubeApiserverMissing, match=r"python3 -m octavia_lb\.controlplane\.build"):
+    command = r"PYTHONPATH=devkit python3 -m octavia_lb_devkit\.controlplane\.build"
+    with pytest.raises(KubeApiserverMissing, match=command):
         find_kube_apiserver()
 
 

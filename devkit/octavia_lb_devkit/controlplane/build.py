@@ -30,7 +30,8 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 """
 REFLECT2_DEBIAN = Path("/usr/share/gocode/src/github.com/modern-go/reflect2")
-BUILD_COMMAND = "python3 -m octavia_lb_devkit.controlplane.build"
+# Run from the checkout's root: the system Python, before any venv, finds the dev kit through PYTHONPATH.
+BUILD_COMMAND = "PYTHONPATH=devkit python3 -m octavia_lb_devkit.controlplane.build"
 PROGRESS_EVERY_S = 15.0
 
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from octavia_lb_devkit.controlplane import build
 
-MACHINE_COMMAND = "python3 -m octavia_lb_devkit.controlplane.machine"
+# Run from the checkout's root: the system Python, before any venv, finds the dev kit through PYTHONPATH.
+MACHINE_COMMAND = "PYTHONPATH=devkit python3 -m octavia_lb_devkit.controlplane.machine"
 
 
 @dataclass(frozen=True)
