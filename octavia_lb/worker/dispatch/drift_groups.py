@@ -15,9 +15,8 @@ from typing import Any
 
 from octavia_lb.common import naming
 from octavia_lb.common.model import OVN, DesiredService, NodeView
-from octavia_lb.worker.cloud.features import server_id
 from octavia_lb.worker.cloud.gateway import Gateway
-from octavia_lb.worker.cloud.observed import OsPort, OsSecurityGroup
+from octavia_lb.worker.cloud.observed import OsPort, OsSecurityGroup, server_id
 from octavia_lb.worker.plan.security_group import member_ports, rule_changes, wanted_rules
 
 

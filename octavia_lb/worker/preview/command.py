@@ -43,9 +43,9 @@ from octavia_lb.common.rules import FINALIZER, Verdict, is_managed, peer_of, rev
 from octavia_lb.common.service import ServiceView
 from octavia_lb.worker.cloud.errors import ReconcileError
 from octavia_lb.worker.cloud.observed import ACTIVE, LoadBalancerId, Observed, OsLoadBalancer
-from octavia_lb.worker.plan.load_balancer import PlanError, Sharing
+from octavia_lb.worker.plan.load_balancer import PlanError, Sharing, create_step
 from octavia_lb.worker.preview.output import DENIED, ERROR, UNMANAGED, ServicePlan, write_json, write_text
-from octavia_lb.worker.preview.simulate import Change, changes_of, converge, create_step, simulate
+from octavia_lb.worker.preview.simulate import Change, changes_of, converge, simulate
 
 EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
 PLACEHOLDER_NODES = 3
@@ -195,7 +195,7 @@ def merged(manifest: Mapping[str, Any], current: Mapping[str, Any] | None) -> di
     return service
 
 
-def _same_port(port: Mapping[str, Any], old_ports: list[Any]) -> Mapping[str, Any] | None:
+def _same_port(port: Mapping[str, Any], old_ports: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     for old in old_ports:
         if port.get("name") and old.get("name") == port.get("name"):
             return old
