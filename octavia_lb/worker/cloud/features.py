@@ -8,13 +8,13 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any
 
 from octavia_lb.common.model import Discovered, NodeView
 from octavia_lb.common.options import ServiceOptions
 from octavia_lb.worker.cloud.errors import PermanentError
 from octavia_lb.worker.cloud.gateway import Gateway, connect
 from octavia_lb.worker.cloud.observed import server_id
+from octavia_lb.worker.context import CloudContext
 
 # The external network rarely changes; looking it up on every reconcile would double the Neutron traffic.
 EXTERNAL_NETWORK_TTL = 300.0
@@ -24,7 +24,7 @@ _gateways: dict[tuple[int, int], Gateway] = {}
 _external: dict[int, tuple[float, str]] = {}
 
 
-def gateway_for(context: Any) -> Gateway:
+def gateway_for(context: CloudContext) -> Gateway:
     """The gateway of this process for this context's cloud config (prefork children get their own)."""
     config = context.cloud_config
     key = (os.getpid(), id(config))

@@ -41,6 +41,7 @@ from octavia_lb.worker.cloud.errors import PermanentError, ReconcileError, Reque
 from octavia_lb.worker.cloud.features import discover, gateway_for
 from octavia_lb.worker.cloud.gateway import Gateway
 from octavia_lb.worker.cloud.observed import ACTIVE, ERROR, Observed, OsLoadBalancer
+from octavia_lb.worker.context import ReconcileContext
 from octavia_lb.worker.plan.floating_ip import is_ipv6, shown_addresses
 from octavia_lb.worker.plan.load_balancer import (
     PlanError,
@@ -67,7 +68,7 @@ PROVISIONING = "Provisioning"
 DELETING = "Deleting"
 
 
-def reconcile_service(context: Any, namespace: str, name: str) -> None:
+def reconcile_service(context: ReconcileContext, namespace: str, name: str) -> None:
     """The entry point the Celery task calls."""
     kube = KubeWriter(context.kube)
     service = kube.read_service(namespace, name)
@@ -135,7 +136,7 @@ def discover_all(
 
 
 class _Run:
-    def __init__(self, context: Any, kube: KubeWriter, service: dict[str, Any]) -> None:
+    def __init__(self, context: ReconcileContext, kube: KubeWriter, service: dict[str, Any]) -> None:
         self.context = context
         self.kube = kube
         self.service = service
@@ -147,7 +148,7 @@ class _Run:
         self.lb_name = lb_name(self.cluster, meta["namespace"], meta["name"])
         self.legacy = legacy_lb_name(meta["uid"]) if meta.get("uid") else ""
         self._gateway: Gateway | None = None
-        self._nodes: list[Any] = []
+        self._nodes: list[NodeView] = []
         self._source_ranges: tuple[str, ...] = ()
 
     @property
