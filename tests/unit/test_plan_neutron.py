@@ -48,10 +48,11 @@ def fip(port: str | None = "vip-port", description: str = OURS, address: str = "
     return OsFloatingIP(FloatingIpId("f-1"), address, port, "public-net", description)
 
 
-def wanting(**changes: object) -> DesiredService:
+def wanting(network_id: str = "public-net", address: str | None = None) -> DesiredService:
     want = build()
     assert want.floating_ip is not None
-    return dataclasses.replace(want, floating_ip=dataclasses.replace(want.floating_ip, **changes))
+    wish = dataclasses.replace(want.floating_ip, network_id=network_id, address=address)
+    return dataclasses.replace(want, floating_ip=wish)
 
 
 # ---- floating IP ----------------------------------------------------------------------------------
