@@ -144,8 +144,7 @@ def test_a_new_dual_stack_load_balancer_gets_its_floating_ip_on_the_ipv4_vip_whi
 ):
     from octavia_lb.common.model import AdditionalVip, Discovered
     from octavia_lb.worker.plan.load_balancer import create_step
-    from octavia_lb.worker.preview.live import new_vip
-    from octavia_lb.worker.preview.simulate import created_load_balancer
+    from octavia_lb.worker.preview.simulate import created_load_balancer, new_vip
 
     v4 = Discovered(
         additional_vips=(AdditionalVip("IPv4", "vip-subnet-v4"),), member_subnets=(("IPv6", "v6"),)

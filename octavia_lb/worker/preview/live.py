@@ -31,10 +31,10 @@ from octavia_lb.worker.cloud.readonly import Recorder, Write
 from octavia_lb.worker.plan.load_balancer import Sharing, create_step, sharing_of
 from octavia_lb.worker.plan.security_group import Place
 from octavia_lb.worker.plan.steps import UpdateLoadBalancer
-from octavia_lb.worker.preview.command import VIP_PORT, Unreadable
+from octavia_lb.worker.preview.command import Unreadable
 from octavia_lb.worker.preview.output import ERROR as ERROR_VERDICT
 from octavia_lb.worker.preview.output import ServicePlan
-from octavia_lb.worker.preview.simulate import Change, changes_of, converge, simulate
+from octavia_lb.worker.preview.simulate import Change, changes_of, converge, new_vip, simulate
 from octavia_lb.worker.reconcile import rename
 from octavia_lb.worker.reconcile.apply import observe
 from octavia_lb.worker.reconcile.floating_ip import ensure_floating_ip, release
@@ -231,25 +231,6 @@ class _LiveRun:
             self.plan.changes.append(neutron_change(write, self.recorder, self.next_number))
         self.recorded = len(self.recorder.writes)
 
-
-def new_vip(lb: OsLoadBalancer, want: DesiredService) -> OsLoadBalancer:
-    """The created load balancer as the create's answer shows it: a VIP port and an address of each family
-    it serves (placeholders: Octavia picks them), which is what the floating IP code looks at."""
-    primary = want.load_balancer.vip_address or _PLACEHOLDER_VIP[want.ip_family]
-    extra = tuple(
-        (subnet, _PLACEHOLDER_VIP[family])
-        for subnet, family in zip(want.load_balancer.additional_vip_subnets, want.also_serves, strict=False)
-    )
-    return dataclasses.replace(
-        lb,
-        vip_port_id=want.load_balancer.vip_port_id or VIP_PORT,
-        vip_address=primary,
-        additional_vips=extra,
-    )
-
-
-# ":" marks an IPv6 address for the worker's checks (`is_ipv6`, `vip_of`)
-_PLACEHOLDER_VIP = {"IPv4": "(new IPv4 VIP)", "IPv6": "(new IPv6 VIP ::)"}
 
 _NONE = Observed(OsLoadBalancer.from_api({"id": ""}), (), (), None)
 

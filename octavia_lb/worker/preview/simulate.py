@@ -50,6 +50,9 @@ from octavia_lb.worker.plan.steps import (
 )
 
 NEW_LB_ID = LoadBalancerId("(new load balancer)")
+VIP_PORT = "(VIP port of the new load balancer)"
+# ":" marks an IPv6 address for the worker's checks (`is_ipv6`, `vip_of`)
+_PLACEHOLDER_VIP = {"IPv4": "(new IPv4 VIP)", "IPv6": "(new IPv6 VIP ::)"}
 MAX_STEPS = 500  # far above any real plan (serial mode: one per member); a loop guard, not a limit
 
 
@@ -151,6 +154,22 @@ def created_load_balancer(body: dict[str, Any]) -> Observed:
     for listener in body.get("listeners") or ():
         state = _create_listener(state, listener)
     return state
+
+
+def new_vip(lb: OsLoadBalancer, want: DesiredService) -> OsLoadBalancer:
+    """The created load balancer as the create's answer shows it: a VIP port and an address of each family
+    it serves (placeholders: Octavia picks them), which is what the floating IP planner looks at."""
+    primary = want.load_balancer.vip_address or _PLACEHOLDER_VIP[want.ip_family]
+    extra = tuple(
+        (subnet, _PLACEHOLDER_VIP[family])
+        for subnet, family in zip(want.load_balancer.additional_vip_subnets, want.also_serves, strict=False)
+    )
+    return dataclasses.replace(
+        lb,
+        vip_port_id=want.load_balancer.vip_port_id or VIP_PORT,
+        vip_address=primary,
+        additional_vips=extra,
+    )
 
 
 def _update_load_balancer(state: Observed, body: dict[str, Any]) -> Observed:
