@@ -53,8 +53,8 @@ from octavia_lb.worker.cloud.gateway import Gateway, connect  # noqa: E402
 from octavia_lb.worker.cloud.observed import Observed  # noqa: E402
 from octavia_lb.worker.dispatch.bulk import ChildCache, take_snapshot  # noqa: E402
 from octavia_lb.worker.dispatch.resync import DriftCheck  # noqa: E402
-from octavia_lb.worker.plan.floating_ip import ensure_floating_ip  # noqa: E402
 from octavia_lb.worker.plan.load_balancer import load_balancer_body  # noqa: E402
+from octavia_lb.worker.reconcile.floating_ip import ensure_floating_ip  # noqa: E402
 from octavia_lb.worker.reconcile.nodes import eligible_nodes  # noqa: E402
 from octavia_lb.worker.reconcile.run import reconcile_service  # noqa: E402
 from octavia_lb.worker.reconcile.status import LB_ADDRESS, LB_ID, KubeWriter  # noqa: E402

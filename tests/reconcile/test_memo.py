@@ -18,7 +18,7 @@ from octavia_lb.worker.cloud.observed import (
     PoolId,
     PoolState,
 )
-from octavia_lb.worker.plan.load_balancer import Step
+from octavia_lb.worker.plan.steps import ReplaceMembers, UpdateListener, UpdatePool
 from octavia_lb.worker.reconcile import memo
 
 
@@ -36,7 +36,7 @@ def _state() -> Observed:
 def test_entry_round_trip_and_validation(redis_server):
     client = redis.Redis.from_url(redis_server)
     state = _state()
-    memo.save_after(client, "t:", state, Step("update_listener", ("l1", {"connection_limit": 5}), "x"))
+    memo.save_after(client, "t:", state, UpdateListener(ListenerId("l1"), {"connection_limit": 5}))
     entries = memo.load(client, "t:", "lb1").pools
     pool = state.listeners[0].pool.pool
     assert entries["p1"][1] == state.listeners[0].pool.members
@@ -65,7 +65,7 @@ def test_member_write_is_remembered_as_written(redis_server):
         {"name": "n1", "address": "10.0.0.1", "protocol_port": 30080},
         {"name": "n2", "address": "10.0.0.2", "protocol_port": 30080},
     ]
-    memo.save_after(client, "t:", _state(), Step("replace_members", ("p1", body), "x"))
+    memo.save_after(client, "t:", _state(), ReplaceMembers(PoolId("p1"), body))
     remembered = memo.load(client, "t:", "lb1")
     ids, members, monitor = remembered.pools["p1"]
     assert ids is None, "trusted once, whatever ids Octavia gave the new members"
@@ -81,6 +81,6 @@ def test_member_write_is_remembered_as_written(redis_server):
 
 def test_pool_touched_otherwise_is_forgotten(redis_server):
     client = redis.Redis.from_url(redis_server)
-    memo.save_after(client, "t:", _state(), Step("update_pool", ("p1", {"lb_algorithm": "SOURCE_IP"}), "x"))
+    memo.save_after(client, "t:", _state(), UpdatePool(PoolId("p1"), {"lb_algorithm": "SOURCE_IP"}))
     remembered = memo.load(client, "t:", "lb1")
     assert "p1" not in remembered.pools and remembered.lists_for(frozenset({"p1"})) is None

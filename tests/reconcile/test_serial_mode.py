@@ -20,7 +20,7 @@ from octavia_lb.worker.cloud.observed import (
     PoolId,
     PoolState,
 )
-from octavia_lb.worker.plan.load_balancer import Step
+from octavia_lb.worker.plan.steps import CreateMember, DeleteMember
 from octavia_lb.worker.reconcile import memo
 
 LBAAS = "/load-balancer/v2.0/lbaas"
@@ -133,7 +133,7 @@ def test_memo_reads_a_pool_again_after_a_serial_member_write(redis_server):
     written pool, nor keep the lists whose pool still names the old member ids."""
     client = redis.Redis.from_url(redis_server)
     body = {"name": "member_n2_10.0.0.2_30080", "address": "10.0.0.2", "protocol_port": 30080}
-    for step in (Step("create_member", ("p1", body), "x"), Step("delete_member", ("p1", "m1"), "x")):
+    for step in (CreateMember(PoolId("p1"), body), DeleteMember(PoolId("p1"), "m1")):
         memo.save_after(client, "serial:", _one_pool_state(), step)
         remembered = memo.load(client, "serial:", "lb1")
         assert "p1" not in remembered.pools, step.call

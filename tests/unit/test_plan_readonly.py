@@ -19,9 +19,10 @@ from octavia_lb.worker.cloud.observed import (
     OsPort,
 )
 from octavia_lb.worker.cloud.readonly import READS, WRITES, ReadOnlyViolation, Recorder
-from octavia_lb.worker.plan.floating_ip import ensure_floating_ip
-from octavia_lb.worker.plan.security_group import SecurityGroups
+from octavia_lb.worker.plan.security_group import Place
 from octavia_lb.worker.preview.live import neutron_change
+from octavia_lb.worker.reconcile.floating_ip import ensure_floating_ip
+from octavia_lb.worker.reconcile.security_group import SecurityGroups
 from tests.unit_model.helpers import build, nodes, service
 
 
@@ -123,9 +124,7 @@ def test_the_workers_security_group_code_on_a_new_group() -> None:
     svc = service(ports=[{"name": "http", "port": 80, "nodePort": 30080, "protocol": "TCP"}])
     node = NodeView("n1", (("InternalIP", "10.0.0.1"),), {}, "openstack:///server-a")
     want = build(svc, [node])
-    SecurityGroups(recorder, svc, "kubernetes").ensure(
-        want, [node], SecurityGroups.Place("vip-subnet", "amphora", ())
-    )
+    SecurityGroups(recorder, svc, "kubernetes").ensure(want, [node], Place("vip-subnet", "amphora", ()))
     changes = [neutron_change(w, recorder, n) for n, w in enumerate(recorder.writes, start=1)]
     group = "lb-sg-0f1e2d3c-aaaa-bbbb-cccc-1234567890ab-shop-web"
     assert [(c.action, c.kind, c.name) for c in changes] == [
@@ -144,8 +143,8 @@ def test_a_new_dual_stack_load_balancer_gets_its_floating_ip_on_the_ipv4_vip_whi
     None
 ):
     from octavia_lb.common.model import AdditionalVip, Discovered
-    from octavia_lb.worker.preview.live import new_vip
-    from octavia_lb.worker.preview.simulate import create_step, created_load_balancer
+    from octavia_lb.worker.plan.load_balancer import create_step
+    from octavia_lb.worker.preview.simulate import created_load_balancer, new_vip
 
     v4 = Discovered(
         additional_vips=(AdditionalVip("IPv4", "vip-subnet-v4"),), member_subnets=(("IPv6", "v6"),)

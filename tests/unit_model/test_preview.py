@@ -8,9 +8,10 @@ import dataclasses
 import pytest
 
 from octavia_lb.common.model import DesiredService
-from octavia_lb.worker.cloud.observed import Observed
-from octavia_lb.worker.plan.load_balancer import Sharing, Step, next_step
-from octavia_lb.worker.preview.simulate import converge, create_step, created_load_balancer, simulate
+from octavia_lb.worker.cloud.observed import MonitorId, Observed
+from octavia_lb.worker.plan.load_balancer import Sharing, create_step, next_step
+from octavia_lb.worker.plan.steps import CreateSecurityGroup, DeleteLoadBalancer, DeleteMonitor, UpdateMonitor
+from octavia_lb.worker.preview.simulate import converge, created_load_balancer, simulate
 from tests.unit_model.helpers import build, nodes, service
 from tests.unit_model.test_plan import OWNER, in_sync, replace_pool_state
 
@@ -163,8 +164,10 @@ def test_joining_a_shared_load_balancer_tags_it_first() -> None:
 def test_a_step_it_cannot_simulate_ends_the_list_with_a_re_plan_note() -> None:
     want = build(service(ports=TWO_PORTS[:1]), nodes(*NODES))
     state: Observed = in_sync(want)
-    assert simulate(state, Step("rename_everything", (), "")) is None
+    # the whole load balancer deleted, or a Neutron write: not part of the modelled tree
+    assert simulate(state, DeleteLoadBalancer(state.lb.id, True)) is None
+    assert simulate(state, CreateSecurityGroup("lb-sg-x", "")) is None
     # a monitor id the state does not hold cannot be updated in the simulation either
-    assert simulate(state, Step("update_monitor", ("no-such-monitor", {"delay": 1}), "")) is None
+    assert simulate(state, UpdateMonitor(MonitorId("no-such-monitor"), {"delay": 1})) is None
     orphaned = replace_pool_state(state, 0, monitor=None)
-    assert simulate(orphaned, Step("delete_monitor", ("hm0",), "")) is None
+    assert simulate(orphaned, DeleteMonitor(MonitorId("hm0"))) is None

@@ -6,26 +6,25 @@ autodetection, occm-semantics §3.3).
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
-from typing import Any
 
 from octavia_lb.common.model import Discovered, NodeView
 from octavia_lb.common.options import ServiceOptions
 from octavia_lb.worker.cloud.errors import PermanentError
 from octavia_lb.worker.cloud.gateway import Gateway, connect
+from octavia_lb.worker.cloud.observed import server_id
+from octavia_lb.worker.context import CloudContext
 
 # The external network rarely changes; looking it up on every reconcile would double the Neutron traffic.
 EXTERNAL_NETWORK_TTL = 300.0
-_PROVIDER_ID = re.compile(r"^openstack://[^/]*/(?P<id>[^/]+)$")
 
 _lock = threading.Lock()
 _gateways: dict[tuple[int, int], Gateway] = {}
 _external: dict[int, tuple[float, str]] = {}
 
 
-def gateway_for(context: Any) -> Gateway:
+def gateway_for(context: CloudContext) -> Gateway:
     """The gateway of this process for this context's cloud config (prefork children get their own)."""
     config = context.cloud_config
     key = (os.getpid(), id(config))
@@ -34,12 +33,6 @@ def gateway_for(context: Any) -> Gateway:
         if gateway is None:
             gateway = _gateways[key] = Gateway(connect(config), provider=config.load_balancer.lb_provider)
         return gateway
-
-
-def server_id(provider_id: str) -> str:
-    """`openstack:///<id>` or `openstack://<region>/<id>` → `<id>`; "" for anything else."""
-    match = _PROVIDER_ID.match(provider_id)
-    return match.group("id") if match else ""
 
 
 def external_network(gateway: Gateway) -> str:

@@ -6,6 +6,7 @@ fields the planner compares, in the same shapes as the desired model (tuples, No
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, NewType
 
@@ -17,6 +18,14 @@ FloatingIpId = NewType("FloatingIpId", str)
 
 ACTIVE = "ACTIVE"
 ERROR = "ERROR"
+_PROVIDER_ID = re.compile(r"^openstack://[^/]*/(?P<id>[^/]+)$")
+
+
+def server_id(provider_id: str) -> str:
+    """A Node's Nova server id from its providerID: `openstack:///<id>` or `openstack://<region>/<id>` →
+    `<id>`; "" for anything else."""
+    match = _PROVIDER_ID.match(provider_id)
+    return match.group("id") if match else ""
 
 
 @dataclass(frozen=True)

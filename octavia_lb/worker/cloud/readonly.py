@@ -5,8 +5,10 @@ with what the cloud would answer (a made-up id), and never sent. Anything else â
 Gateway later and not classified â€” raises, so a new write cannot slip through by default.
 `tests/unit/test_plan_readonly.py` keeps the classification equal to the Gateway's methods.
 
-The worker's Neutron code (floating IP, security groups) is imperative, so the preview runs it on this
-recorder and reports the writes it made; the Octavia side is planned purely (`preview.converge`).
+The Neutron side (floating IP, security group) reads between its planner's stages, so the preview runs the
+worker's own `reconcile.floating_ip` / `reconcile.security_group` on this recorder: their steps go through
+the worker's executor (`reconcile.apply.run_step`) into the recorded writes, which the preview reports. The
+Octavia side is planned and simulated without a gateway (`preview.converge`).
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 It walks the worker's `ensure` (reconcile.py) with bulk-observed state and answers with the first reason
 the worker would act, or None when the worker would find nothing to do. The Octavia tree is compared by
-the planner itself (`plan.next_step`), so the resync cannot disagree with the reconcile about what differs;
-the floating IP, annotations and status follow `ensure_floating_ip`, `_converge` and `_ready` (keep them in
-step: a change there that is not mirrored here makes every resync enqueue, or miss, the Services it
-concerns; tests/reconcile/test_resync_drift.py checks the settled case).
+the planner itself (`plan.next_step`) and the floating IP by its planner (`plan.floating_ip.decide`), so the
+resync cannot disagree with the reconcile about what differs; the annotations and status follow `_converge`
+and `_ready` (keep them in step: a change there that is not mirrored here makes every resync enqueue, or
+miss, the Services it concerns; tests/reconcile/test_resync_drift.py checks the settled case).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import Any
 from octavia_lb.common.model import DesiredService
 from octavia_lb.common.rules import FINALIZER
 from octavia_lb.worker.cloud.observed import ACTIVE, Observed, OsLoadBalancer
-from octavia_lb.worker.plan.floating_ip import is_ipv6, shown_addresses
+from octavia_lb.worker.plan import floating_ip as fip_plan
+from octavia_lb.worker.plan.floating_ip import shown_addresses
 from octavia_lb.worker.plan.load_balancer import PlanError, next_step, sharing_of
 from octavia_lb.worker.reconcile.rename import looks_renamed
 from octavia_lb.worker.reconcile.status import LB_ADDRESS, LB_ID, ready_condition
@@ -54,23 +55,19 @@ def find_load_balancer(
     return Drift("missing", "no load balancer yet")
 
 
-def floating_ip_step(
-    want: DesiredService, os_state: Observed, owner: bool
-) -> tuple[str | None, Drift | None]:
-    """`ensure_floating_ip` without its writes: (the address it returns or None, the change it makes)."""
-    lb, fip = os_state.lb, os_state.floating_ip
-    v4 = lb.vip_of("IPv4")
-    if is_ipv6(lb.vip_address) and (want.floating_ip is None or v4 is None):
-        return lb.vip_address, None  # no floating IP for IPv6
-    if want.floating_ip is None:
-        if fip is not None and owner:
-            return v4, Drift("floating-ip", f"floating IP {fip.address} to release")
-        return v4, None
-    if fip is not None:
-        return fip.address, None
-    if not owner:
-        return None, Drift("error", "a shared Service's load balancer has no floating IP")
-    return None, Drift("floating-ip", "floating IP missing")
+def floating_ip_drift(want: DesiredService, os_state: Observed, owner: bool) -> tuple[str, Drift | None]:
+    """The worker's floating IP planner on the VIP port's floating IP: (the address the Service shows, the
+    change the worker would make, if any). What a missing floating IP would be found or created as needs
+    reads the resync does not make: it is a change whatever they would show."""
+    try:
+        decision = fip_plan.decide(want, os_state.lb, os_state.floating_ip, owner)
+    except PlanError as exc:
+        return "", Drift("error", f"cannot be planned: {exc}")
+    if decision.step is not None:
+        return decision.address, Drift("floating-ip", decision.step.describe)
+    if decision.wish is not None:
+        return decision.address, Drift("floating-ip", "floating IP missing")
+    return decision.address, None
 
 
 def _ingress_shown(service: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -105,8 +102,8 @@ def drift_reason(
         return Drift("error", f"cannot be planned: {exc}")
     if step is not None:
         return Drift("octavia", step.describe)
-    address, change = floating_ip_step(want, os_state, owner)
-    if change is not None or address is None:
+    address, change = floating_ip_drift(want, os_state, owner)
+    if change is not None:
         return change
     first, *more = shown_addresses(want, lb, address)
     if annotations.get(LB_ADDRESS) != first:

@@ -1,10 +1,10 @@
 """The security-group half of the drift check (cloud.conf `manage-security-groups = true`).
 
-`SecurityGroups.ensure` reads, per Service, the member subnet, the group by name and the ports of every
-member node, then the ports holding the group. Here one bulk view serves every Service: all security groups
-of the project (their rules come embedded), all ports, and each member subnet's CIDR once per resync. The
-comparison uses the worker's own pure helpers (`wanted_rules`, `rule_changes`, `member_ports`) and follows
-`ensure` step by step (keep the two in step), so it finds exactly what `ensure` would change.
+The worker (`reconcile.security_group`) reads, per Service, the member subnets, the group by name and the
+ports of every member node, then the ports holding the group. Here one bulk view serves every Service: all
+security groups of the project (their rules come embedded), all ports, and each member subnet's CIDR once
+per resync. The decision is the worker's own planner (`plan.security_group.group_steps`) run on that view,
+so the resync finds exactly what the worker would change.
 """
 
 from __future__ import annotations
@@ -13,12 +13,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from octavia_lb.common import naming
-from octavia_lb.common.model import OVN, DesiredService, NodeView
-from octavia_lb.worker.cloud.features import server_id
+from octavia_lb.common.model import DesiredService, NodeView
 from octavia_lb.worker.cloud.gateway import Gateway
 from octavia_lb.worker.cloud.observed import OsPort, OsSecurityGroup
-from octavia_lb.worker.plan.security_group import member_ports, rule_changes, wanted_rules
+from octavia_lb.worker.plan import security_group as plan
+from octavia_lb.worker.plan.security_group import GroupSeen, Place
+from octavia_lb.worker.plan.steps import (
+    CreateSecurityGroup,
+    CreateSecurityGroupRule,
+    DeleteSecurityGroupRule,
+    NeutronStep,
+    SetPortSecurityGroups,
+)
 
 
 @dataclass
@@ -60,43 +66,33 @@ def group_drift(
     provider: str,
     source_ranges: Sequence[str],
 ) -> str | None:
-    """What `SecurityGroups.ensure` would change for this Service, or None."""
-    meta = service.get("metadata") or {}
-    name = naming.security_group_name(meta.get("uid", ""), meta.get("namespace", ""), meta.get("name", ""))
-    members = [m for listener in want.listeners for m in listener.pool.members]
-    subnet_id = next((m.subnet_id for m in members if m.subnet_id), None) or vip_subnet_id
-    # a dual-stack Service's members sit on a subnet of each family: the NodePorts open from both
-    subnets = list(dict.fromkeys([subnet_id, *(m.subnet_id for m in members if m.subnet_id)]))
+    """What the worker's security group planner would change for this Service, or None."""
     cidrs: list[str] = []
-    for subnet in subnets:
+    for subnet in plan.member_subnets(want, vip_subnet_id):
         cidr = view.cidr(subnet) if subnet else None
         if cidr is None:
             return f"member subnet {subnet!r} not found"
         cidrs.append(cidr)
-    found = view.groups.get(name, [])
-    if not found:
+    place = Place(vip_subnet_id, provider, source_ranges)
+    wish = plan.group_wish(service, "", want, nodes, cidrs, place)  # the description is not compared
+    found = view.groups.get(wish.name, [])
+    group = found[0] if found else None  # as `find_security_group`: the first of that name
+    seen = GroupSeen(
+        group,
+        {server: view.ports_of_server.get(server, []) for server in wish.servers},
+        view.ports_with_group.get(group.id, []) if group is not None else [],
+    )
+    steps = plan.group_steps(wish, seen)
+    return _reason(wish.name, group, steps) if steps else None
+
+
+def _reason(name: str, group: OsSecurityGroup | None, steps: list[NeutronStep]) -> str:
+    if group is None or isinstance(steps[0], CreateSecurityGroup):
         return f"security group {name} missing"
-    group = found[0]  # as `find_security_group`: the first of that name
-    spec = service.get("spec") or {}
-    node_ports = [(p.get("protocol") or "TCP", int(p.get("nodePort") or 0)) for p in spec.get("ports") or ()]
-    health_port = int(spec.get("healthCheckNodePort") or 0)
-    sources = list(source_ranges) if provider == OVN and source_ranges else cidrs
-    wanted_set = frozenset().union(*(wanted_rules(node_ports, sources, health_port, c) for c in cidrs))
-    create, delete = rule_changes(wanted_set, group.rules)
+    create = sum(isinstance(s, CreateSecurityGroupRule) for s in steps)
+    delete = sum(isinstance(s, DeleteSecurityGroupRule) for s in steps)
     if create or delete:
-        return f"security group {name}: {len(create)} rules to add, {len(delete)} to remove"
-    on = {m.address: m.subnet_id or subnet_id for m in members}
-    wanted: set[str] = set()
-    for node in nodes:
-        server = server_id(node.provider_id)
-        for _, address in node.addresses:
-            if address not in on or not server:
-                continue
-            for port in member_ports(view.ports_of_server.get(server, []), address, on[address]):
-                wanted.add(port.id)
-                if group.id not in port.security_groups:
-                    return f"security group {name} missing on port {port.id}"
-    for port in view.ports_with_group.get(group.id, []):
-        if port.id not in wanted:
-            return f"security group {name} still on port {port.id}"
-    return None
+        return f"security group {name}: {create} rules to add, {delete} to remove"
+    port = next(s for s in steps if isinstance(s, SetPortSecurityGroups))
+    where = "missing on" if group.id in port.groups else "still on"
+    return f"security group {name} {where} port {port.port_id}"

@@ -31,6 +31,25 @@ from octavia_lb.common.model import (
     WantPool,
 )
 from octavia_lb.worker.cloud.observed import ListenerState, Observed, OsListener, OsLoadBalancer, PoolState
+from octavia_lb.worker.plan.steps import (
+    CreateListener,
+    CreateLoadBalancer,
+    CreateMember,
+    CreateMonitor,
+    CreatePool,
+    DeleteListener,
+    DeleteMember,
+    DeleteMonitor,
+    DeletePool,
+    OctaviaStep,
+    ReplaceMembers,
+    UpdateListener,
+    UpdateLoadBalancer,
+    UpdateMonitor,
+    UpdatePool,
+)
+
+Step = OctaviaStep  # what the load balancer planners return
 
 # Listener protocols that share one L4 port space in Octavia (HTTP, HTTPS, TERMINATED_HTTPS ride on TCP).
 _L4 = {"HTTP": "TCP", "HTTPS": "TCP", "TERMINATED_HTTPS": "TCP", "TCP": "TCP", "UDP": "UDP", "SCTP": "SCTP"}
@@ -38,15 +57,6 @@ _L4 = {"HTTP": "TCP", "HTTPS": "TCP", "TERMINATED_HTTPS": "TCP", "TCP": "TCP", "
 
 class PlanError(ValueError):
     """The desired state cannot be applied to this load balancer; the message is OCCM's."""
-
-
-@dataclass(frozen=True)
-class Step:
-    """One Octavia write: `call` names a Gateway method, `args` its arguments; `describe` is logged."""
-
-    call: str
-    args: tuple[Any, ...]
-    describe: str
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,7 @@ def next_step(want: DesiredService, os_state: Observed, sharing: Sharing) -> Ste
     lb = os_state.lb
     if sharing.tags_supported and want.lb_name not in lb.tags:
         tags = [*lb.tags, want.lb_name]
-        return Step("update_load_balancer", (lb.id, {"tags": tags}), f"tag load balancer {lb.id} with {tags}")
+        return UpdateLoadBalancer(lb.id, {"tags": tags}, describe=f"tag load balancer {lb.id} with {tags}")
     ours = [s for s in os_state.listeners if is_ours(s.listener, want.lb_name, sharing.owner)]
     wanted = {listener.key: listener for listener in want.listeners}
     for state in ours:
@@ -112,14 +122,13 @@ def next_step(want: DesiredService, os_state: Observed, sharing: Sharing) -> Ste
             return _delete_listener(state)
     for orphan in os_state.orphan_pools:
         if orphan.pool.name.endswith(f"_{want.lb_name}"):
-            return Step("delete_pool", (orphan.pool.id,), f"delete pool {orphan.pool.name} without listener")
+            return DeletePool(orphan.pool.id, describe=f"delete pool {orphan.pool.name} without listener")
     existing = {state.listener.key: state for state in ours}
     for listener in want.listeners:
         if listener.key not in existing:
-            return Step(
-                "create_listener",
-                (listener_body(listener, lb.id, serial=want.serial),),
-                f"create listener {listener.name} {listener.protocol}:{listener.port}",
+            return CreateListener(
+                listener_body(listener, lb.id, serial=want.serial),
+                describe=f"create listener {listener.name} {listener.protocol}:{listener.port}",
             )
     for listener in want.listeners:
         step = _converge_listener(listener, existing[listener.key], want.serial)
@@ -132,15 +141,13 @@ def _delete_listener(state: ListenerState) -> Step:
     # Deleting a pool takes its members and monitor with it, so the pool goes first and the listener
     # after, one step each.
     if state.pool is not None:
-        return Step(
-            "delete_pool",
-            (state.pool.pool.id,),
-            f"delete pool {state.pool.pool.name} of unwanted listener {state.listener.name}",
+        return DeletePool(
+            state.pool.pool.id,
+            describe=f"delete pool {state.pool.pool.name} of unwanted listener {state.listener.name}",
         )
-    return Step(
-        "delete_listener",
-        (state.listener.id,),
-        f"delete listener {state.listener.name} {state.listener.protocol}:{state.listener.port}",
+    return DeleteListener(
+        state.listener.id,
+        describe=f"delete listener {state.listener.name} {state.listener.protocol}:{state.listener.port}",
     )
 
 
@@ -148,16 +155,15 @@ def _converge_listener(want: WantListener, state: ListenerState, serial: bool = 
     os_listener = state.listener
     changes = listener_changes(want, os_listener)
     if changes:
-        return Step(
-            "update_listener",
-            (os_listener.id, changes),
-            f"update listener {os_listener.name}: {_diff_text(changes, os_listener)}",
+        return UpdateListener(
+            os_listener.id,
+            changes,
+            describe=f"update listener {os_listener.name}: {_diff_text(changes, os_listener)}",
         )
     if state.pool is None:
-        return Step(
-            "create_pool",
-            (pool_body(want.pool, listener_id=os_listener.id, serial=serial),),
-            f"create pool {want.pool.name}",
+        return CreatePool(
+            pool_body(want.pool, listener_id=os_listener.id, serial=serial),
+            describe=f"create pool {want.pool.name}",
         )
     return _converge_pool(want.pool, state.pool, serial)
 
@@ -208,10 +214,8 @@ def _diff_text(changes: dict[str, Any], current: Any) -> str:
 def _converge_pool(want: WantPool, state: PoolState, serial: bool = False) -> Step | None:
     pool = state.pool
     if pool.protocol != want.protocol:
-        return Step(
-            "delete_pool",
-            (pool.id,),
-            f"replace pool {pool.name}: protocol {pool.protocol} => {want.protocol}",
+        return DeletePool(
+            pool.id, describe=f"replace pool {pool.name}: protocol {pool.protocol} => {want.protocol}"
         )
     changes: dict[str, Any] = {}
     if pool.name != want.name:
@@ -223,16 +227,16 @@ def _converge_pool(want: WantPool, state: PoolState, serial: bool = False) -> St
             {"type": want.session_persistence} if want.session_persistence else None
         )
     if changes:
-        return Step("update_pool", (pool.id, changes), f"update pool {pool.name}: {changes}")
+        return UpdatePool(pool.id, changes, describe=f"update pool {pool.name}: {changes}")
     if serial:
         step = _serial_member_step(want, state)
         if step is not None:
             return step
     elif {m.key for m in state.members} != {m.key for m in want.members}:
-        return Step(
-            "replace_members",
-            (pool.id, [member_body(m) for m in want.members]),
-            f"set members of {pool.name}: {len(state.members)} => {len(want.members)}",
+        return ReplaceMembers(
+            pool.id,
+            [member_body(m) for m in want.members],
+            describe=f"set members of {pool.name}: {len(state.members)} => {len(want.members)}",
         )
     return _converge_monitor(want, state)
 
@@ -244,20 +248,18 @@ def _serial_member_step(want: WantPool, state: PoolState) -> Step | None:
     have = {(m.address, m.protocol_port) for m in state.members}
     for member in want.members:
         if (member.address, member.protocol_port) not in have:
-            return Step(
-                "create_member",
-                (pool.id, member_body(member)),
-                f"add member {member.name} to {pool.name}",
+            return CreateMember(
+                pool.id, member_body(member), describe=f"add member {member.name} to {pool.name}"
             )
     wanted = {(m.address, m.protocol_port) for m in want.members}
     for os_member in state.members:
         # an id-less member is the memo's record of a batch PUT made before a switch to serial mode:
         # it cannot be deleted by id, and the next full read (a new convergence) supplies the id
         if (os_member.address, os_member.protocol_port) not in wanted and os_member.id:
-            return Step(
-                "delete_member",
-                (pool.id, os_member.id),
-                f"remove member {os_member.name or os_member.address}:{os_member.protocol_port} "
+            return DeleteMember(
+                pool.id,
+                os_member.id,
+                describe=f"remove member {os_member.name or os_member.address}:{os_member.protocol_port} "
                 f"from {pool.name}",
             )
     return None
@@ -269,20 +271,19 @@ def _converge_monitor(want: WantPool, state: PoolState) -> Step | None:
         return None
     if wish is None:
         assert have is not None
-        return Step("delete_monitor", (have.id,), f"delete monitor {have.name}")
+        return DeleteMonitor(have.id, describe=f"delete monitor {have.name}")
     if have is None:
-        return Step(
-            "create_monitor",
-            ({**monitor_body(wish), "pool_id": state.pool.id},),
-            f"create {wish.type} monitor {wish.name}",
+        return CreateMonitor(
+            {**monitor_body(wish), "pool_id": state.pool.id},
+            describe=f"create {wish.type} monitor {wish.name}",
         )
     if have.type != wish.type:
-        return Step(
-            "delete_monitor", (have.id,), f"replace monitor {have.name}: type {have.type} => {wish.type}"
+        return DeleteMonitor(
+            have.id, describe=f"replace monitor {have.name}: type {have.type} => {wish.type}"
         )
     changes = {k: v for k, v in monitor_body(wish).items() if k not in ("type",) and getattr(have, k) != v}
     if changes:
-        return Step("update_monitor", (have.id, changes), f"update monitor {have.name}: {changes}")
+        return UpdateMonitor(have.id, changes, describe=f"update monitor {have.name}: {changes}")
     return None
 
 
@@ -359,6 +360,15 @@ def listener_body(listener: WantListener, lb_id: str | None = None, serial: bool
     return body
 
 
+def create_step(want: DesiredService) -> CreateLoadBalancer:
+    """The create: fully populated, or (serial API mode) the bare load balancer, whose listeners, pools and
+    members the converge loop then adds one by one."""
+    body = load_balancer_body(want)
+    if want.serial:
+        body.pop("listeners")
+    return CreateLoadBalancer(body, describe=f"create load balancer {want.lb_name}")
+
+
 def load_balancer_body(want: DesiredService) -> dict[str, Any]:
     """The fully populated create: the load balancer with every listener, pool, member and monitor."""
     lb: WantLoadBalancer = want.load_balancer
@@ -398,7 +408,7 @@ def next_teardown_step(os_state: Observed) -> Step | None:
         return _delete_listener(os_state.listeners[0])
     if os_state.orphan_pools:
         orphan = os_state.orphan_pools[0].pool
-        return Step("delete_pool", (orphan.id,), f"delete pool {orphan.name}")
+        return DeletePool(orphan.id, describe=f"delete pool {orphan.name}")
     return None
 
 
@@ -409,9 +419,7 @@ def next_cleanup_step(lb_name: str, os_state: Observed, owner: bool) -> Step | N
             return _delete_listener(state)
     if lb_name in os_state.lb.tags:
         tags = [t for t in os_state.lb.tags if t != lb_name]
-        return Step(
-            "update_load_balancer",
-            (os_state.lb.id, {"tags": tags}),
-            f"untag load balancer {os_state.lb.id}: {lb_name}",
+        return UpdateLoadBalancer(
+            os_state.lb.id, {"tags": tags}, describe=f"untag load balancer {os_state.lb.id}: {lb_name}"
         )
     return None

@@ -8,27 +8,37 @@ the Neutron port of every member node (the server's port with port security on t
 address) and taken off ports of nodes that left. When the Service goes, the group is taken off every port
 and deleted.
 
-`wanted_rules` is pure; `SecurityGroups` does the Neutron calls, each one idempotent, so a run that
-fails half-way is finished by the next.
+Planned without I/O, in two stages because the CIDRs of the member subnets must be read first:
+
+    member_subnets(want, vip_subnet_id)          the subnets whose CIDRs to read
+    group_wish(service, want, nodes, cidrs, …)   → GroupWish: name, rules, ports' holders
+    group_steps(wish, GroupSeen)                 the writes: the group itself (alone: its id is needed
+                                                 next), else rules to create/delete, ports to put it on/take
+                                                 it off
+    removal_steps(group, ports_with_group)       off every port, then the group deleted
+
+`reconcile.security_group` reads and runs the steps; every step is idempotent, so a run that fails
+half-way is finished by the next. The resync's drift check plans on its bulk view with the same functions.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from octavia_lb.common import naming
 from octavia_lb.common.model import OVN, DesiredService, NodeView
-from octavia_lb.worker.cloud.errors import PermanentError, ReconcileError
-from octavia_lb.worker.cloud.features import server_id
-from octavia_lb.worker.cloud.gateway import Gateway
-from octavia_lb.worker.cloud.observed import OsPort, OsSecurityGroup, OsSecurityRule
-
-log = logging.getLogger(__name__)
+from octavia_lb.worker.cloud.observed import OsPort, OsSecurityGroup, OsSecurityRule, server_id
+from octavia_lb.worker.plan.steps import (
+    CreateSecurityGroup,
+    CreateSecurityGroupRule,
+    DeleteSecurityGroup,
+    DeleteSecurityGroupRule,
+    NeutronStep,
+    SetPortSecurityGroups,
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -112,91 +122,140 @@ def member_ports(ports: Sequence[OsPort], address: str, subnet_id: str | None) -
     ]
 
 
-@contextmanager
-def _explained(prefix: str) -> Iterator[None]:
-    """Re-raise a failed call with `prefix` in front of its message (and its kind kept, for the retry)."""
-    try:
-        yield
-    except ReconcileError as exc:
-        raise type(exc)(f"{prefix}: {exc.message}") from exc
+# ---- the wish ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Place:
+    """The load balancer's VIP subnet and provider, and the Service's source ranges."""
+
+    vip_subnet_id: str
+    provider: str
+    source_ranges: Sequence[str]
 
 
-class SecurityGroups:
-    """Neutron calls for one Service's security group."""
+@dataclass(frozen=True)
+class Holder:
+    """A member address on a node: the node's ports holding it (on `subnet_id`) must carry the group."""
 
-    def __init__(self, gateway: Gateway, service: Mapping[str, Any], cluster: str) -> None:
-        meta = service["metadata"]
-        self.gateway = gateway
-        self.service = service
-        self.key = f"{meta['namespace']}/{meta['name']}"
-        self.name = naming.security_group_name(meta.get("uid", ""), meta["namespace"], meta["name"])
-        self.description = naming.security_group_description(cluster, meta["namespace"], meta["name"])
+    server_id: str
+    address: str
+    subnet_id: str
 
-    @dataclass(frozen=True)
-    class Place:
-        """The load balancer's VIP subnet and provider, and the Service's source ranges."""
 
-        vip_subnet_id: str
-        provider: str
-        source_ranges: Sequence[str]
+@dataclass(frozen=True)
+class GroupWish:
+    name: str
+    description: str
+    rules: frozenset[Rule]
+    holders: tuple[Holder, ...]
 
-    def ensure(self, want: DesiredService, nodes: Sequence[NodeView], place: Place) -> None:
-        with _explained(f"failed when reconciling security groups for LB service {self.key}"):
-            members = [m for listener in want.listeners for m in listener.pool.members]
-            subnet_id = next((m.subnet_id for m in members if m.subnet_id), None) or place.vip_subnet_id
-            # a dual-stack Service's members sit on a subnet of each family: open the NodePorts from both
-            subnets = list(dict.fromkeys([subnet_id, *(m.subnet_id for m in members if m.subnet_id)]))
-            cidrs: list[str] = []
-            for subnet in subnets:
-                cidr = self.gateway.subnet_cidr(subnet) if subnet else None
-                if cidr is None:
-                    raise PermanentError(
-                        f"cannot find the member subnet {subnet!r} to open the NodePorts from"
+    @property
+    def servers(self) -> list[str]:
+        """The servers whose ports are read, each once, in node order."""
+        return list(dict.fromkeys(h.server_id for h in self.holders))
+
+
+def group_name(service: Mapping[str, Any]) -> str:
+    meta = service.get("metadata") or {}
+    return naming.security_group_name(meta.get("uid", ""), meta.get("namespace", ""), meta.get("name", ""))
+
+
+def member_subnets(want: DesiredService, vip_subnet_id: str) -> list[str]:
+    """The member subnet (the VIP subnet when members name none), then a dual-stack Service's other one:
+    the NodePorts open from each one's CIDR."""
+    members = [m for listener in want.listeners for m in listener.pool.members]
+    first = next((m.subnet_id for m in members if m.subnet_id), None) or vip_subnet_id
+    return list(dict.fromkeys([first, *(m.subnet_id for m in members if m.subnet_id)]))
+
+
+def group_wish(
+    service: Mapping[str, Any],
+    cluster: str,
+    want: DesiredService,
+    nodes: Sequence[NodeView],
+    cidrs: Sequence[str],
+    place: Place,
+) -> GroupWish:
+    """The group this Service wants; `cidrs` are those of `member_subnets(want, place.vip_subnet_id)`."""
+    meta = service.get("metadata") or {}
+    spec = service.get("spec") or {}
+    node_ports = [(p.get("protocol") or "TCP", int(p.get("nodePort") or 0)) for p in spec.get("ports") or ()]
+    # OCCM opens spec.healthCheckNodePort whenever it is set, whatever the monitor type
+    health_port = int(spec.get("healthCheckNodePort") or 0)
+    sources = list(place.source_ranges) if place.provider == OVN and place.source_ranges else list(cidrs)
+    rules = frozenset[Rule]().union(*(wanted_rules(node_ports, sources, health_port, c) for c in cidrs))
+    default_subnet = member_subnets(want, place.vip_subnet_id)[0]
+    on = {m.address: m.subnet_id or default_subnet for li in want.listeners for m in li.pool.members}
+    holders = tuple(
+        Holder(server, address, on[address])
+        for node in nodes
+        if (server := server_id(node.provider_id))
+        for _, address in node.addresses
+        if address in on  # by address: serial-mode member names differ
+    )
+    return GroupWish(
+        group_name(service),
+        naming.security_group_description(cluster, meta.get("namespace", ""), meta.get("name", "")),
+        rules,
+        holders,
+    )
+
+
+# ---- the steps -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GroupSeen:
+    """The group of the wish's name (None: missing), the ports of each holder's server, and the ports that
+    carry the group now."""
+
+    group: OsSecurityGroup | None
+    server_ports: Mapping[str, Sequence[OsPort]] = field(default_factory=dict)
+    ports_with_group: Sequence[OsPort] = ()
+
+
+def group_steps(wish: GroupWish, seen: GroupSeen) -> list[NeutronStep]:
+    """The writes that make `seen` match `wish`. A missing group is created alone: the rest names its id,
+    so plan again with the group the create returns (it comes with Neutron's default rules)."""
+    group = seen.group
+    if group is None:
+        return [
+            CreateSecurityGroup(wish.name, wish.description, describe=f"create security group {wish.name}")
+        ]
+    create, delete = rule_changes(wish.rules, group.rules)
+    steps: list[NeutronStep] = [
+        CreateSecurityGroupRule(
+            rule.body(group.id), describe=f"open {rule.protocol} {rule.port} from {rule.remote_ip_prefix}"
+        )
+        for rule in create
+    ]
+    steps += [DeleteSecurityGroupRule(rule_id, describe=f"delete rule {rule_id}") for rule_id in delete]
+    wanted: set[str] = set()
+    for holder in wish.holders:
+        for port in member_ports(
+            seen.server_ports.get(holder.server_id, ()), holder.address, holder.subnet_id
+        ):
+            if group.id not in port.security_groups and port.id not in wanted:
+                steps.append(
+                    SetPortSecurityGroups(
+                        port.id,
+                        [*port.security_groups, group.id],
+                        describe=f"put security group {group.name} on port {port.id}",
                     )
-                cidrs.append(cidr)
-            ports = (self.service.get("spec") or {}).get("ports") or ()
-            node_ports = [(p.get("protocol") or "TCP", int(p.get("nodePort") or 0)) for p in ports]
-            # OCCM opens spec.healthCheckNodePort whenever it is set, whatever the monitor type
-            health_port = int((self.service.get("spec") or {}).get("healthCheckNodePort") or 0)
-            sources = list(place.source_ranges) if place.provider == OVN and place.source_ranges else cidrs
-            group = self.gateway.find_security_group(self.name) or self._create()
-            wanted = frozenset().union(*(wanted_rules(node_ports, sources, health_port, c) for c in cidrs))
-            create, delete = rule_changes(wanted, group.rules)
-            for rule in create:
-                self.gateway.create_security_group_rule(rule.body(group.id))
-            for rule_id in delete:
-                self.gateway.delete_security_group_rule(rule_id)
-            on = {m.address: m.subnet_id or subnet_id for m in members}
-            holders = [(n, a, on[a]) for n in nodes for _, a in n.addresses if a in on]  # serial names differ
-            self._attach(group.id, holders)
+                )
+            wanted.add(port.id)
+    steps += [_detach(port, group) for port in seen.ports_with_group if port.id not in wanted]
+    return steps
 
-    def _create(self) -> OsSecurityGroup:
-        log.info("%s: create security group %s", self.key, self.name)
-        return self.gateway.create_security_group(self.name, self.description)
 
-    def _attach(self, group_id: str, members: list[tuple[NodeView, str, str]]) -> None:
-        wanted: set[str] = set()
-        for node, address, subnet_id in members:
-            server = server_id(node.provider_id)
-            ports = self.gateway.ports(device_id=server) if server else []
-            for port in member_ports(ports, address, subnet_id):
-                wanted.add(port.id)
-                if group_id not in port.security_groups:
-                    self.gateway.set_port_security_groups(port.id, [*port.security_groups, group_id])
-        for port in self.gateway.ports(security_groups=[group_id]):
-            if port.id not in wanted:  # its node left, or no longer holds the member address
-                self._detach(port, group_id)
+def removal_steps(group: OsSecurityGroup, ports_with_group: Sequence[OsPort]) -> list[NeutronStep]:
+    """Off every port, then gone (Neutron refuses to delete a group still in use)."""
+    steps: list[NeutronStep] = [_detach(port, group) for port in ports_with_group]
+    steps.append(DeleteSecurityGroup(group.id, describe=f"delete security group {group.name}"))
+    return steps
 
-    def _detach(self, port: OsPort, group_id: str) -> None:
-        self.gateway.set_port_security_groups(port.id, [g for g in port.security_groups if g != group_id])
 
-    def delete(self) -> None:
-        """Off every port, then gone; nothing to do when it does not exist."""
-        with _explained(f"failed to delete security group {self.name}"):
-            group = self.gateway.find_security_group(self.name)
-            if group is None:
-                return
-            for port in self.gateway.ports(security_groups=[group.id]):
-                self._detach(port, group.id)
-            log.info("%s: delete security group %s", self.key, self.name)
-            self.gateway.delete_security_group(group.id)
+def _detach(port: OsPort, group: OsSecurityGroup) -> SetPortSecurityGroups:
+    # its node left, or no longer holds the member address
+    return SetPortSecurityGroups(
+        port.id,
+        [g for g in port.security_groups if g != group.id],
+        describe=f"take security group {group.name} off port {port.id}",
+    )

@@ -44,16 +44,17 @@ from octavia_lb.common.rules import FINALIZER, Verdict, is_managed, peer_of, rev
 from octavia_lb.common.service import ServiceView
 from octavia_lb.worker.cloud.errors import ReconcileError
 from octavia_lb.worker.cloud.observed import ACTIVE, LoadBalancerId, Observed, OsLoadBalancer
-from octavia_lb.worker.plan.load_balancer import PlanError, Sharing
+from octavia_lb.worker.plan import floating_ip as fip_plan
+from octavia_lb.worker.plan.floating_ip import SubnetLookup
+from octavia_lb.worker.plan.load_balancer import PlanError, Sharing, create_step
 from octavia_lb.worker.preview.output import DENIED, ERROR, UNMANAGED, ServicePlan, write_json, write_text
-from octavia_lb.worker.preview.simulate import Change, changes_of, converge, create_step, simulate
+from octavia_lb.worker.preview.simulate import Change, changes_of, converge, new_vip, simulate
 
 EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
 PLACEHOLDER_NODES = 3
 FIRST_NODE_PORT = 30000
 AUTO_SUBNET = "(autodetected: the subnet of the first node's port)"
 AUTO_NETWORK = "(autodetected: the first external network)"
-VIP_PORT = "(VIP port of the new load balancer)"
 
 
 class Unreadable(Exception):
@@ -196,7 +197,7 @@ def merged(manifest: Mapping[str, Any], current: Mapping[str, Any] | None) -> di
     return service
 
 
-def _same_port(port: Mapping[str, Any], old_ports: list[Any]) -> Mapping[str, Any] | None:
+def _same_port(port: Mapping[str, Any], old_ports: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     for old in old_ports:
         if port.get("name") and old.get("name") == port.get("name"):
             return old
@@ -303,7 +304,7 @@ class OfflinePlanner:
         state = simulate(_NOTHING, step)
         assert state is not None
         plan.changes.extend(changes_of(step, state, 1))
-        plan.changes.extend(offline_floating_ip(want, 2))
+        plan.changes.extend(offline_floating_ip(want, state.lb, 2))
         result = converge(
             want, state, Sharing(True, self.config.load_balancer.max_shared_lb, self.features.tags), 3
         )
@@ -327,27 +328,29 @@ class OfflinePlanner:
 _NOTHING = Observed(OsLoadBalancer(LoadBalancerId(""), "", "", "", "", "", ()), (), (), None)
 
 
-def offline_floating_ip(want: DesiredService, step: int) -> list[Change]:
-    """What `floating.ensure_floating_ip` does for a new load balancer, from the wish alone."""
-    wish = want.floating_ip
-    if wish is None or not wish.network_id:
+def offline_floating_ip(want: DesiredService, lb: OsLoadBalancer, step: int) -> list[Change]:
+    """The worker's floating IP planner on the new load balancer `lb` (nothing on its VIP port yet). A
+    spec.loadBalancerIP is assumed free (then the worker attaches it instead), and the subnets a name or
+    tag spec matches are only known live: shown as a placeholder."""
+    vip = new_vip(lb, want)
+    decision = fip_plan.decide(want, vip, None, owner=True)
+    wish = decision.wish
+    if wish is None:
         return []  # internal, IPv6, or forced internal (a notice says so)
-    body: dict[str, Any] = {
-        "floating_network_id": wish.network_id,
-        "port_id": want.load_balancer.vip_port_id or VIP_PORT,  # the port-id annotation's, else new
-        "description": wish.description,
-    }
-    if wish.address:
-        body["floating_ip_address"] = wish.address  # a free floating IP with it is attached instead
     spec = wish.subnet
-    if spec.subnet_id:
-        body["subnet_id"] = spec.subnet_id
-    elif spec.pattern or spec.tags:
-        body["subnet_id"] = f"(the first subnet matching {spec.pattern or ''} {spec.tags or ''})".replace(
-            "  ", " "
-        )
+    lookup = fip_plan.subnet_lookup(wish)
+    subnets = {
+        SubnetLookup.NONE: [""],
+        SubnetLookup.NETWORK_OF_SUBNET: [spec.subnet_id],
+        SubnetLookup.LIST: [
+            f"(the first subnet matching {spec.pattern or ''} {spec.tags or ''})".replace("  ", " ")
+        ],
+    }[lookup]
+    create = fip_plan.create_step(wish, vip, subnets)
+    if create is None:
+        return []
     name = wish.address or f"on {wish.network_id}"
-    return [Change(step, "create", "floatingip", name, "create_floating_ip", body)]
+    return [Change(step, "create", "floatingip", name, create.call, dict(create.attempts[0]))]
 
 
 def offline_security_group(

@@ -28,17 +28,19 @@ from octavia_lb.worker.cloud.errors import ReconcileError
 from octavia_lb.worker.cloud.gateway import Gateway, connect
 from octavia_lb.worker.cloud.observed import ACTIVE, ERROR, Observed, OsLoadBalancer
 from octavia_lb.worker.cloud.readonly import Recorder, Write
-from octavia_lb.worker.plan.floating_ip import ensure_floating_ip, release
-from octavia_lb.worker.plan.load_balancer import Sharing, sharing_of
-from octavia_lb.worker.plan.security_group import SecurityGroups
-from octavia_lb.worker.preview.command import VIP_PORT, Unreadable
+from octavia_lb.worker.plan.load_balancer import Sharing, create_step, sharing_of
+from octavia_lb.worker.plan.security_group import Place
+from octavia_lb.worker.plan.steps import UpdateLoadBalancer
+from octavia_lb.worker.preview.command import Unreadable
 from octavia_lb.worker.preview.output import ERROR as ERROR_VERDICT
 from octavia_lb.worker.preview.output import ServicePlan
-from octavia_lb.worker.preview.simulate import Change, changes_of, converge, create_step, simulate
+from octavia_lb.worker.preview.simulate import Change, changes_of, converge, new_vip, simulate
 from octavia_lb.worker.reconcile import rename
 from octavia_lb.worker.reconcile.apply import observe
+from octavia_lb.worker.reconcile.floating_ip import ensure_floating_ip, release
 from octavia_lb.worker.reconcile.nodes import eligible_nodes
 from octavia_lb.worker.reconcile.run import discover_all, find_load_balancer
+from octavia_lb.worker.reconcile.security_group import SecurityGroups
 from octavia_lb.worker.reconcile.tls_refs import check_tls_ref
 
 
@@ -61,7 +63,8 @@ class LivePlanner:
         """Read the cluster's Services and Nodes and reach the cloud once; Unreadable when either fails."""
         try:
             api = load_kube_config(kubeconfig)
-            raw = client.CoreV1Api(api).list_service_for_all_namespaces(_preload_content=False)
+            # unparsed (_preload_content=False): the raw response, not the V1ServiceList the stubs declare
+            raw: Any = client.CoreV1Api(api).list_service_for_all_namespaces(_preload_content=False)
             items = json.loads(raw.data)["items"]
             nodes = eligible_nodes(api)
         except KubeConfigError as exc:
@@ -129,7 +132,8 @@ class _LiveRun:
         )
         self.plan.notes.extend(n.message for n in want.notices)
         if lb is not None and lb.provisioning_status == ERROR and lb.name in (want.lb_name, want.legacy_name):
-            lb = self._replace_failed(lb, want)
+            self._replace_failed(lb, want)
+            lb = None
         if lb is None:
             self._create(want, options.source_ranges)
         else:
@@ -147,7 +151,6 @@ class _LiveRun:
         self.plan.notes.append(
             f"load balancer {lb.id} is in ERROR: the worker deletes it and creates it again"
         )
-        return None
 
     def _create(self, want: DesiredService, source_ranges: tuple[str, ...]) -> None:
         step = create_step(want)
@@ -200,7 +203,7 @@ class _LiveRun:
             after = simulate(state, step)
             assert after is not None  # renames are updates, all simulated
             state = after
-            if step.call == "update_load_balancer":
+            if isinstance(step, UpdateLoadBalancer):
                 break
         return state
 
@@ -217,7 +220,7 @@ class _LiveRun:
     def _security_group(self, want: DesiredService, vip_subnet: str, source_ranges: tuple[str, ...]) -> None:
         groups = SecurityGroups(self.gateway, self.service, self.planner.cluster)
         if self.config.load_balancer.manage_security_groups:
-            place = SecurityGroups.Place(vip_subnet, self.gateway.provider, source_ranges)
+            place = Place(vip_subnet, self.gateway.provider, source_ranges)
             groups.ensure(want, self.planner.nodes, place)
         else:
             groups.delete()
@@ -228,25 +231,6 @@ class _LiveRun:
             self.plan.changes.append(neutron_change(write, self.recorder, self.next_number))
         self.recorded = len(self.recorder.writes)
 
-
-def new_vip(lb: OsLoadBalancer, want: DesiredService) -> OsLoadBalancer:
-    """The created load balancer as the create's answer shows it: a VIP port and an address of each family
-    it serves (placeholders: Octavia picks them), which is what the floating IP code looks at."""
-    primary = want.load_balancer.vip_address or _PLACEHOLDER_VIP[want.ip_family]
-    extra = tuple(
-        (subnet, _PLACEHOLDER_VIP[family])
-        for subnet, family in zip(want.load_balancer.additional_vip_subnets, want.also_serves, strict=False)
-    )
-    return dataclasses.replace(
-        lb,
-        vip_port_id=want.load_balancer.vip_port_id or VIP_PORT,
-        vip_address=primary,
-        additional_vips=extra,
-    )
-
-
-# ":" marks an IPv6 address for the worker's checks (`is_ipv6`, `vip_of`)
-_PLACEHOLDER_VIP = {"IPv4": "(new IPv4 VIP)", "IPv6": "(new IPv6 VIP ::)"}
 
 _NONE = Observed(OsLoadBalancer.from_api({"id": ""}), (), (), None)
 
@@ -285,9 +269,14 @@ def neutron_change(write: Write, seen: Recorder, number: int) -> Change:
         )
     if call == "set_port_security_groups":
         port = seen.seen_ports.get(args[0])
-        old = list(port.security_groups) if port else None
+        groups = list(port.security_groups) if port else None
         return Change(
-            number, "update", "port", args[0], call, {"security_groups": {"old": old, "new": list(args[1])}}
+            number,
+            "update",
+            "port",
+            args[0],
+            call,
+            {"security_groups": {"old": groups, "new": list(args[1])}},
         )
     return Change(
         number, call.split("_", 1)[0], call.split("_", 1)[-1], str(args[0]) if args else "", call, {}

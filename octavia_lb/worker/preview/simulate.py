@@ -4,8 +4,7 @@ The worker makes one Octavia write per run and observes the result in the next. 
 without a cloud: `simulate(state, step)` is what the state looks like once Octavia has applied `step`, and
 `converge(want, state, sharing)` asks `plan.next_step` again on that state until it returns None, giving
 every step the worker would take, in order. A step this module cannot simulate ends the list with a
-note to re-plan after it. A new load balancer starts from `create_step(want)`, the worker's exact
-`load_balancer_body(want)`.
+note to re-plan after it. A new load balancer starts from `create_step(want)`, the worker's own create.
 
 Each step becomes `Change`s (one per Octavia object it creates, updates or deletes, update fields as
 old → new), which `plan_output` prints. No I/O here.
@@ -31,9 +30,29 @@ from octavia_lb.worker.cloud.observed import (
     OsPool,
     PoolState,
 )
-from octavia_lb.worker.plan.load_balancer import Sharing, Step, load_balancer_body, next_step
+from octavia_lb.worker.plan.load_balancer import Sharing, next_step
+from octavia_lb.worker.plan.steps import (
+    CreateListener,
+    CreateLoadBalancer,
+    CreateMember,
+    CreateMonitor,
+    CreatePool,
+    DeleteListener,
+    DeleteMember,
+    DeleteMonitor,
+    DeletePool,
+    ReplaceMembers,
+    Step,
+    UpdateListener,
+    UpdateLoadBalancer,
+    UpdateMonitor,
+    UpdatePool,
+)
 
 NEW_LB_ID = LoadBalancerId("(new load balancer)")
+VIP_PORT = "(VIP port of the new load balancer)"
+# ":" marks an IPv6 address for the worker's checks (`is_ipv6`, `vip_of`)
+_PLACEHOLDER_VIP = {"IPv4": "(new IPv4 VIP)", "IPv6": "(new IPv6 VIP ::)"}
 MAX_STEPS = 500  # far above any real plan (serial mode: one per member); a loop guard, not a limit
 
 
@@ -67,14 +86,6 @@ class Converged:
 
 
 # ---- the planner, iterated ------------------------------------------------------------------------
-def create_step(want: DesiredService) -> Step:
-    """The worker's create: fully populated, or (serial API mode) the bare load balancer."""
-    body = load_balancer_body(want)
-    if want.serial:
-        body.pop("listeners")
-    return Step("create_load_balancer", (body,), f"create load balancer {want.lb_name}")
-
-
 def converge(want: DesiredService, state: Observed, sharing: Sharing, first: int = 1) -> Converged:
     """Every step `next_step` takes from `state`; PlanError propagates, as in the worker."""
     steps: list[Step] = []
@@ -94,9 +105,38 @@ def converge(want: DesiredService, state: Observed, sharing: Sharing, first: int
 
 # ---- what a step does to the state ----------------------------------------------------------------
 def simulate(state: Observed, step: Step) -> Observed | None:
-    """The state once Octavia has applied `step`; None for a call this function does not model."""
-    handler = _SIMULATED.get(step.call)
-    return handler(state, *step.args) if handler is not None else None
+    """The state once Octavia has applied `step`; None for a step this function does not model."""
+    match step:
+        case CreateLoadBalancer():
+            return created_load_balancer(step.body)
+        case UpdateLoadBalancer():
+            return _update_load_balancer(state, step.body)
+        case CreateListener():
+            return _create_listener(state, step.body)
+        case UpdateListener():
+            return _update_listener(state, step.listener_id, step.body)
+        case DeleteListener():
+            return _delete_listener(state, step.listener_id)
+        case CreatePool():
+            return _create_pool(state, step.body)
+        case UpdatePool():
+            return _update_pool(state, step.pool_id, step.body)
+        case DeletePool():
+            return _delete_pool(state, step.pool_id)
+        case ReplaceMembers():
+            return _replace_members(state, step.pool_id, step.members)
+        case CreateMember():
+            return _create_member(state, step.pool_id, step.body)
+        case DeleteMember():
+            return _delete_member(state, step.pool_id, step.member_id)
+        case CreateMonitor():
+            return _create_monitor(state, step.body)
+        case UpdateMonitor():
+            return _update_monitor(state, step.monitor_id, step.body)
+        case DeleteMonitor():
+            return _delete_monitor(state, step.monitor_id)
+        case _:  # the whole load balancer deleted, or a Neutron write: not part of the tree modelled here
+            return None
 
 
 def created_load_balancer(body: dict[str, Any]) -> Observed:
@@ -116,11 +156,23 @@ def created_load_balancer(body: dict[str, Any]) -> Observed:
     return state
 
 
-def _create_load_balancer(state: Observed, body: dict[str, Any]) -> Observed:
-    return created_load_balancer(body)
+def new_vip(lb: OsLoadBalancer, want: DesiredService) -> OsLoadBalancer:
+    """The created load balancer as the create's answer shows it: a VIP port and an address of each family
+    it serves (placeholders: Octavia picks them), which is what the floating IP planner looks at."""
+    primary = want.load_balancer.vip_address or _PLACEHOLDER_VIP[want.ip_family]
+    extra = tuple(
+        (subnet, _PLACEHOLDER_VIP[family])
+        for subnet, family in zip(want.load_balancer.additional_vip_subnets, want.also_serves, strict=False)
+    )
+    return dataclasses.replace(
+        lb,
+        vip_port_id=want.load_balancer.vip_port_id or VIP_PORT,
+        vip_address=primary,
+        additional_vips=extra,
+    )
 
 
-def _update_load_balancer(state: Observed, lb_id: str, body: dict[str, Any]) -> Observed:
+def _update_load_balancer(state: Observed, body: dict[str, Any]) -> Observed:
     lb = state.lb
     lb = dataclasses.replace(lb, name=body.get("name", lb.name), tags=tuple(body.get("tags", lb.tags)))
     return dataclasses.replace(state, lb=lb)
@@ -301,64 +353,71 @@ def _delete_monitor(state: Observed, monitor_id: str) -> Observed | None:
     return None if pool_id is None else _map_pools(state, pool_id, lambda p: _with_monitor(p, None))
 
 
-_SIMULATED: dict[str, Any] = {
-    "create_load_balancer": _create_load_balancer,
-    "update_load_balancer": _update_load_balancer,
-    "create_listener": _create_listener,
-    "update_listener": _update_listener,
-    "delete_listener": _delete_listener,
-    "create_pool": _create_pool,
-    "update_pool": _update_pool,
-    "delete_pool": _delete_pool,
-    "replace_members": _replace_members,
-    "create_member": _create_member,
-    "delete_member": _delete_member,
-    "create_monitor": _create_monitor,
-    "update_monitor": _update_monitor,
-    "delete_monitor": _delete_monitor,
-}
-
-
 # ---- a step as changes ----------------------------------------------------------------------------
 def changes_of(step: Step, state: Observed, number: int) -> list[Change]:
     """The objects `step` creates, updates or deletes, with old values read from `state`."""
-    call, args = step.call, step.args
-    made = _Made(number, call)
-    if call == "create_load_balancer":
-        body = args[0]
-        made.add("create", "loadbalancer", body["name"], _without(body, "listeners"))
-        for listener in body.get("listeners") or ():
-            made.listener_tree(listener)
-    elif call == "create_listener":
-        made.listener_tree(args[0])
-    elif call == "create_pool":
-        made.pool_tree(args[0])
-    elif call == "create_member":
-        made.add("create", "member", args[1]["name"], {**args[1], "pool_id": args[0]})
-    elif call == "create_monitor":
-        made.add("create", "healthmonitor", args[0]["name"], args[0])
-    elif call == "update_load_balancer":
-        made.update("loadbalancer", state.lb.name or state.lb.id, _lb_api(state.lb), args[1])
-    elif call == "update_listener":
-        listener = _listener(state, args[0])
-        made.update("listener", listener.name, listener_api(listener), args[1])
-    elif call == "update_pool":
-        pool = _pool(state, args[0]).pool
-        old = {"name": pool.name, "lb_algorithm": pool.lb_algorithm}
-        old["session_persistence"] = {"type": pool.session_persistence} if pool.session_persistence else None
-        made.update("pool", pool.name, old, args[1])
-    elif call == "update_monitor":
-        monitor = next(p.monitor for p in _pools(state) if p.monitor is not None and p.monitor.id == args[0])
-        made.update("healthmonitor", monitor.name, dataclasses.asdict(monitor), args[1])
-    elif call == "replace_members":
-        pool = _pool(state, args[0])
-        old_members = [_member_text(m.name, m.address, m.protocol_port) for m in pool.members]
-        new_members = [_member_text(m["name"], m["address"], m["protocol_port"]) for m in args[1]]
-        made.add("update", "members", pool.pool.name, {"members": {"old": old_members, "new": new_members}})
-    elif call.startswith("delete_"):
-        made.add("delete", *_deleted(state, call, args))
-    else:
-        made.add("update", call, str(args[0]) if args else "", {"args": list(args)})
+    made = _Made(number, step.call)
+    match step:
+        case CreateLoadBalancer():
+            made.add("create", "loadbalancer", step.body["name"], _without(step.body, "listeners"))
+            for listener_body in step.body.get("listeners") or ():
+                made.listener_tree(listener_body)
+        case CreateListener():
+            made.listener_tree(step.body)
+        case CreatePool():
+            made.pool_tree(step.body)
+        case CreateMember():
+            made.add("create", "member", step.body["name"], {**step.body, "pool_id": step.pool_id})
+        case CreateMonitor():
+            made.add("create", "healthmonitor", step.body["name"], step.body)
+        case UpdateLoadBalancer():
+            made.update("loadbalancer", state.lb.name or state.lb.id, _lb_api(state.lb), step.body)
+        case UpdateListener():
+            listener = _listener(state, step.listener_id)
+            made.update("listener", listener.name, listener_api(listener), step.body)
+        case UpdatePool():
+            pool = _pool(state, step.pool_id).pool
+            old: dict[str, Any] = {"name": pool.name, "lb_algorithm": pool.lb_algorithm}
+            old["session_persistence"] = (
+                {"type": pool.session_persistence} if pool.session_persistence else None
+            )
+            made.update("pool", pool.name, old, step.body)
+        case UpdateMonitor():
+            monitor = next(
+                m for p in _pools(state) if (m := p.monitor) is not None and m.id == step.monitor_id
+            )
+            made.update("healthmonitor", monitor.name, dataclasses.asdict(monitor), step.body)
+        case ReplaceMembers():
+            pool_state = _pool(state, step.pool_id)
+            old_members = [_member_text(m.name, m.address, m.protocol_port) for m in pool_state.members]
+            new_members = [_member_text(m["name"], m["address"], m["protocol_port"]) for m in step.members]
+            made.add(
+                "update",
+                "members",
+                pool_state.pool.name,
+                {"members": {"old": old_members, "new": new_members}},
+            )
+        case DeleteListener():
+            listener = _listener(state, step.listener_id)
+            made.add("delete", "listener", listener.name, {"id": listener.id, "protocol_port": listener.port})
+        case DeletePool():
+            pool_state = _pool(state, step.pool_id)
+            deleted = {"id": pool_state.pool.id, "members": len(pool_state.members)}
+            made.add("delete", "pool", pool_state.pool.name, deleted)
+        case DeleteMonitor():
+            made.add(
+                "delete", "healthmonitor", _monitor_name(state, step.monitor_id), {"id": step.monitor_id}
+            )
+        case DeleteMember():
+            member = next((m for m in _pool(state, step.pool_id).members if m.id == step.member_id), None)
+            name = (member.name or member.address) if member else step.member_id
+            made.add("delete", "member", name, {"id": step.member_id, "pool_id": step.pool_id})
+        case _:  # the whole load balancer, or a Neutron write (the live plan names those from its reads)
+            args, call = step.args, step.call
+            if call.startswith("delete_"):
+                made.add("delete", call.removeprefix("delete_"), str(args[0]), {"id": args[0]})
+            else:
+                made.add("update", call, str(args[0]) if args else "", {"args": list(args)})
     return made.changes
 
 
@@ -385,22 +444,6 @@ class _Made:
             self.add("create", "member", member["name"], member)
         if body.get("healthmonitor"):
             self.add("create", "healthmonitor", body["healthmonitor"]["name"], body["healthmonitor"])
-
-
-def _deleted(state: Observed, call: str, args: tuple[Any, ...]) -> tuple[str, str, dict[str, Any]]:
-    if call == "delete_listener":
-        listener = _listener(state, args[0])
-        return "listener", listener.name, {"id": listener.id, "protocol_port": listener.port}
-    if call == "delete_pool":
-        pool = _pool(state, args[0])
-        return "pool", pool.pool.name, {"id": pool.pool.id, "members": len(pool.members)}
-    if call == "delete_monitor":
-        return "healthmonitor", _monitor_name(state, args[0]), {"id": args[0]}
-    if call == "delete_member":
-        member = next((m for m in _pool(state, args[0]).members if m.id == args[1]), None)
-        name = member.name or member.address if member else args[1]
-        return "member", name, {"id": args[1], "pool_id": args[0]}
-    return call.removeprefix("delete_"), str(args[0]), {"id": args[0]}
 
 
 def _monitor_name(state: Observed, monitor_id: str) -> str:

@@ -8,10 +8,44 @@ names one.
 from __future__ import annotations
 
 import logging
+from typing import assert_never, overload
 
+from octavia_lb.worker.cloud.errors import PermanentError, ReconcileError
 from octavia_lb.worker.cloud.gateway import Gateway
-from octavia_lb.worker.cloud.observed import ListenerState, Observed, OsLoadBalancer, PoolState
-from octavia_lb.worker.plan.load_balancer import Step
+from octavia_lb.worker.cloud.observed import (
+    ListenerState,
+    Observed,
+    OsFloatingIP,
+    OsLoadBalancer,
+    OsSecurityGroup,
+    PoolState,
+)
+from octavia_lb.worker.plan.steps import (
+    AttachFloatingIp,
+    CreateFloatingIp,
+    CreateListener,
+    CreateLoadBalancer,
+    CreateMember,
+    CreateMonitor,
+    CreatePool,
+    CreateSecurityGroup,
+    CreateSecurityGroupRule,
+    DeleteFloatingIp,
+    DeleteListener,
+    DeleteLoadBalancer,
+    DeleteMember,
+    DeleteMonitor,
+    DeletePool,
+    DeleteSecurityGroup,
+    DeleteSecurityGroupRule,
+    ReplaceMembers,
+    SetPortSecurityGroups,
+    Step,
+    UpdateListener,
+    UpdateLoadBalancer,
+    UpdateMonitor,
+    UpdatePool,
+)
 from octavia_lb.worker.reconcile.memo import EMPTY, Memo, fits
 
 log = logging.getLogger(__name__)
@@ -44,7 +78,79 @@ def observe(gateway: Gateway, lb: OsLoadBalancer, with_fip: bool = True, memo: M
     )
 
 
-def run_step(gateway: Gateway, step: Step, who: str) -> None:
-    """Apply one planned write; the caller requeues, since the load balancer is now PENDING_UPDATE."""
+Created = OsLoadBalancer | OsFloatingIP | OsSecurityGroup | None
+
+
+@overload
+def run_step(gateway: Gateway, step: CreateLoadBalancer, who: str) -> OsLoadBalancer: ...
+@overload
+def run_step(gateway: Gateway, step: CreateFloatingIp, who: str) -> OsFloatingIP: ...
+@overload
+def run_step(gateway: Gateway, step: CreateSecurityGroup, who: str) -> OsSecurityGroup: ...
+@overload
+def run_step(gateway: Gateway, step: Step, who: str) -> Created: ...
+def run_step(gateway: Gateway, step: Step, who: str) -> Created:
+    """Apply one planned write (logged with its description); a create returns what it made. After an
+    Octavia step the caller requeues, since the load balancer is now PENDING_UPDATE."""
     log.info("%s: %s", who, step.describe)
-    getattr(gateway, step.call)(*step.args)
+    match step:
+        case CreateLoadBalancer():
+            return gateway.create_load_balancer(step.body)
+        case UpdateLoadBalancer():
+            gateway.update_load_balancer(step.lb_id, step.body)
+        case DeleteLoadBalancer():
+            gateway.delete_load_balancer(step.lb_id, step.cascade)
+        case CreateListener():
+            gateway.create_listener(step.body)
+        case UpdateListener():
+            gateway.update_listener(step.listener_id, step.body)
+        case DeleteListener():
+            gateway.delete_listener(step.listener_id)
+        case CreatePool():
+            gateway.create_pool(step.body)
+        case UpdatePool():
+            gateway.update_pool(step.pool_id, step.body)
+        case DeletePool():
+            gateway.delete_pool(step.pool_id)
+        case ReplaceMembers():
+            gateway.replace_members(step.pool_id, step.members)
+        case CreateMember():
+            gateway.create_member(step.pool_id, step.body)
+        case DeleteMember():
+            gateway.delete_member(step.pool_id, step.member_id)
+        case CreateMonitor():
+            gateway.create_monitor(step.body)
+        case UpdateMonitor():
+            gateway.update_monitor(step.monitor_id, step.body)
+        case DeleteMonitor():
+            gateway.delete_monitor(step.monitor_id)
+        case CreateFloatingIp():
+            return _create_floating_ip(gateway, step)
+        case AttachFloatingIp():
+            gateway.attach_floating_ip(step.fip_id, step.port_id)
+        case DeleteFloatingIp():
+            gateway.delete_floating_ip(step.fip_id)
+        case CreateSecurityGroup():
+            return gateway.create_security_group(step.name, step.description)
+        case DeleteSecurityGroup():
+            gateway.delete_security_group(step.group_id)
+        case CreateSecurityGroupRule():
+            gateway.create_security_group_rule(step.body)
+        case DeleteSecurityGroupRule():
+            gateway.delete_security_group_rule(step.rule_id)
+        case SetPortSecurityGroups():
+            gateway.set_port_security_groups(step.port_id, step.groups)
+        case _:
+            assert_never(step)
+    return None
+
+
+def _create_floating_ip(gateway: Gateway, step: CreateFloatingIp) -> OsFloatingIP:
+    """The first attempt Neutron accepts (a subnet may be full); the last refusal when none is."""
+    last: ReconcileError = PermanentError("no subnet to create the floating IP in")
+    for body in step.attempts:
+        try:
+            return gateway.create_floating_ip(body)
+        except ReconcileError as exc:
+            last = exc
+    raise type(last)(f"error creating LB floatingip: {last.message}") from last

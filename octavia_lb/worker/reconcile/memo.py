@@ -29,7 +29,7 @@ from octavia_lb.worker.cloud.observed import (
     PoolId,
     PoolState,
 )
-from octavia_lb.worker.plan.load_balancer import Step
+from octavia_lb.worker.plan.steps import OctaviaStep, ReplaceMembers
 
 TTL_SECONDS = 120
 Entry = tuple[frozenset[str] | None, tuple[OsMember, ...], OsMonitor | None]  # None ids: trust once
@@ -77,13 +77,13 @@ def load(client: Any, prefix: str, lb_id: str) -> Memo:
     )
 
 
-def save_after(client: Any, prefix: str, os_state: Observed, step: Step) -> None:
+def save_after(client: Any, prefix: str, os_state: Observed, step: OctaviaStep) -> None:
     """Remember what `os_state` showed, with the effect of `step` where it is modelled, else forgotten."""
     states = [s.pool for s in os_state.listeners if s.pool is not None] + list(os_state.orphan_pools)
     pools: dict[str, Any] = {state.pool.id: _entry_to(state) for state in states}
     data: dict[str, Any] = {"pools": pools, "listeners": None, "pool_list": None}
-    if step.call == "replace_members":
-        pool_id, members = step.args
+    if isinstance(step, ReplaceMembers):
+        pool_id, members = step.pool_id, step.members
         pools[pool_id] = {
             "ids": None,
             "monitor": pools.get(pool_id, {}).get("monitor"),
@@ -93,10 +93,10 @@ def save_after(client: Any, prefix: str, os_state: Observed, step: Step) -> None
         data["pool_list"] = [_pool_to(s.pool) for s in states]
     else:
         touched = set(_strings(step.args))
-        for pool_id, entry in list(pools.items()):
+        for known_id, entry in list(pools.items()):
             monitor_id = (entry.get("monitor") or {}).get("id")
-            if pool_id in touched or monitor_id in touched:
-                del pools[pool_id]  # changed by the step (pool or its monitor): read it again
+            if known_id in touched or monitor_id in touched:
+                del pools[known_id]  # changed by the step (pool or its monitor): read it again
     client.set(_key(prefix, os_state.lb.id), json.dumps(data), ex=TTL_SECONDS)
 
 

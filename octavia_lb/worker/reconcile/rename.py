@@ -23,7 +23,13 @@ from typing import Any
 
 from octavia_lb.common import naming
 from octavia_lb.worker.cloud.observed import Observed, OsLoadBalancer
-from octavia_lb.worker.plan.load_balancer import Step
+from octavia_lb.worker.plan.steps import (
+    OctaviaStep,
+    UpdateListener,
+    UpdateLoadBalancer,
+    UpdateMonitor,
+    UpdatePool,
+)
 
 
 def looks_renamed(lb: OsLoadBalancer, service: Mapping[str, Any], cluster: str) -> bool:
@@ -53,7 +59,7 @@ def _tags(tags: tuple[str, ...], old: str, new: str) -> list[str]:
     return [new if t == old else t for t in tags]
 
 
-def next_rename_step(old: str, new: str, os_state: Observed) -> Step | None:
+def next_rename_step(old: str, new: str, os_state: Observed) -> OctaviaStep | None:
     """The next object still named (or tagged) after `old`: monitors, pools, listeners, then the load
     balancer itself; None when nothing is left."""
     states = list(os_state.listeners)
@@ -61,21 +67,21 @@ def next_rename_step(old: str, new: str, os_state: Observed) -> Step | None:
         monitor = state.pool.monitor if state.pool else None
         if monitor is not None and old in monitor.name:
             new_name = _swap(monitor.name, old, new)
-            return Step("update_monitor", (monitor.id, {"name": new_name}), f"rename monitor to {new_name}")
+            return UpdateMonitor(monitor.id, {"name": new_name}, describe=f"rename monitor to {new_name}")
     for state in states:
         pool = state.pool.pool if state.pool else None
         if pool is not None and old in pool.name:
             new_name = _swap(pool.name, old, new)
-            return Step("update_pool", (pool.id, {"name": new_name}), f"rename pool to {new_name}")
+            return UpdatePool(pool.id, {"name": new_name}, describe=f"rename pool to {new_name}")
     for state in states:
         listener = state.listener
         if old in listener.name or old in listener.tags:
             body: dict[str, Any] = {"name": _swap(listener.name, old, new)}
             if old in listener.tags:
                 body["tags"] = _tags(listener.tags, old, new)
-            return Step("update_listener", (listener.id, body), f"rename listener to {body['name']}")
+            return UpdateListener(listener.id, body, describe=f"rename listener to {body['name']}")
     lb = os_state.lb
-    body = {"name": new}
+    lb_body: dict[str, Any] = {"name": new}
     if old in lb.tags:
-        body["tags"] = _tags(lb.tags, old, new)  # type: ignore[assignment]
-    return Step("update_load_balancer", (lb.id, body), f"rename load balancer {lb.id} from {old} to {new}")
+        lb_body["tags"] = _tags(lb.tags, old, new)
+    return UpdateLoadBalancer(lb.id, lb_body, describe=f"rename load balancer {lb.id} from {old} to {new}")

@@ -7,8 +7,8 @@
       deleted / no longer LoadBalancer  → cleanup (if our finalizer is on it), finalizer removed last
 
 With cloud.conf manage-security-groups the Service's Neutron security group is brought in step once the
-load balancer is (security_groups.py); without it a leftover group is deleted, and it always goes with the
-Service.
+load balancer is (reconcile/security_group.py); without it a leftover group is deleted, and it always goes
+with the Service.
 
 It never waits for Octavia: after each Octavia write it raises `Requeue`, and the next run observes the
 result. Errors become a `SyncLoadBalancerFailed` Event and a False `LoadBalancerReady` condition carrying
@@ -41,21 +41,24 @@ from octavia_lb.worker.cloud.errors import PermanentError, ReconcileError, Reque
 from octavia_lb.worker.cloud.features import discover, gateway_for
 from octavia_lb.worker.cloud.gateway import Gateway
 from octavia_lb.worker.cloud.observed import ACTIVE, ERROR, Observed, OsLoadBalancer
-from octavia_lb.worker.plan.floating_ip import ensure_floating_ip, is_ipv6, release, shown_addresses
+from octavia_lb.worker.context import ReconcileContext
+from octavia_lb.worker.plan.floating_ip import is_ipv6, shown_addresses
 from octavia_lb.worker.plan.load_balancer import (
     PlanError,
-    Step,
+    create_step,
     deletes_load_balancer,
-    load_balancer_body,
     next_cleanup_step,
     next_step,
     next_teardown_step,
     sharing_of,
 )
-from octavia_lb.worker.plan.security_group import SecurityGroups
+from octavia_lb.worker.plan.security_group import Place
+from octavia_lb.worker.plan.steps import DeleteLoadBalancer, OctaviaStep, UpdateLoadBalancer, UpdatePool
 from octavia_lb.worker.reconcile import dual_stack, fresh, memo, rename
 from octavia_lb.worker.reconcile.apply import observe, run_step
+from octavia_lb.worker.reconcile.floating_ip import ensure_floating_ip, release
 from octavia_lb.worker.reconcile.nodes import eligible_nodes
+from octavia_lb.worker.reconcile.security_group import SecurityGroups
 from octavia_lb.worker.reconcile.status import LB_ADDRESS, LB_ID, EventReason, KubeWriter, ready_condition
 from octavia_lb.worker.reconcile.tls_refs import check_tls_ref
 
@@ -65,7 +68,7 @@ PROVISIONING = "Provisioning"
 DELETING = "Deleting"
 
 
-def reconcile_service(context: Any, namespace: str, name: str) -> None:
+def reconcile_service(context: ReconcileContext, namespace: str, name: str) -> None:
     """The entry point the Celery task calls."""
     kube = KubeWriter(context.kube)
     service = kube.read_service(namespace, name)
@@ -133,7 +136,7 @@ def discover_all(
 
 
 class _Run:
-    def __init__(self, context: Any, kube: KubeWriter, service: dict[str, Any]) -> None:
+    def __init__(self, context: ReconcileContext, kube: KubeWriter, service: dict[str, Any]) -> None:
         self.context = context
         self.kube = kube
         self.service = service
@@ -145,7 +148,7 @@ class _Run:
         self.lb_name = lb_name(self.cluster, meta["namespace"], meta["name"])
         self.legacy = legacy_lb_name(meta["uid"]) if meta.get("uid") else ""
         self._gateway: Gateway | None = None
-        self._nodes: list[Any] = []
+        self._nodes: list[NodeView] = []
         self._source_ranges: tuple[str, ...] = ()
 
     @property
@@ -182,17 +185,15 @@ class _Run:
 
     def _create(self, want: DesiredService) -> NoReturn:
         self._progress(f"creating load balancer {want.lb_name}")
-        body = load_balancer_body(want)
-        if want.serial:
-            body.pop("listeners")  # the converge loop adds listeners, pools and members one by one
+        step = create_step(want)
         try:
-            lb = self.gateway.create_load_balancer(body)
+            lb = run_step(self.gateway, step, self.key)
         except ReconcileError as exc:
             raise type(exc)(f"error creating loadbalancer {want.lb_name}: {exc.message}") from exc
         self.kube.set_annotations(self.service, {LB_ID: lb.id})
         # the VIP port exists already and Neutron does not wait for Octavia: attach the address now
         address = ensure_floating_ip(self.gateway, want, Observed(lb, (), (), None), owner=True)
-        if "listeners" in body:
+        if "listeners" in step.body:
             fresh.remember(self.context.redis, self.context.settings.key_prefix, lb.id, want, address)
         raise Requeue(self.countdown, f"load balancer {lb.id} created, {lb.provisioning_status}")
 
@@ -235,7 +236,7 @@ class _Run:
         step = rename.next_rename_step(lb.name, want.lb_name, observe(self.gateway, lb, with_fip=False))
         if step is None:
             return
-        if step.call == "update_load_balancer":
+        if isinstance(step, UpdateLoadBalancer):
             self.kube.event(
                 self.service,
                 True,
@@ -248,11 +249,11 @@ class _Run:
         memo.drop(self.context.redis, self.context.settings.key_prefix, lb.id)
         raise Requeue(self.countdown, step.describe)
 
-    def _apply(self, step: Step) -> None:
+    def _apply(self, step: OctaviaStep) -> None:
         try:
             run_step(self.gateway, step, self.key)
         except PermanentError as exc:
-            if step.call == "update_pool" and "lb_algorithm" in step.args[1]:
+            if isinstance(step, UpdatePool) and "lb_algorithm" in step.body:
                 # OCCM's warning for an algorithm Octavia refuses (e.g. ROUND_ROBIN on ovn)
                 self.kube.event(
                     self.service,
@@ -269,7 +270,11 @@ class _Run:
         if lb.provisioning_status == ERROR and owner:
             for fip in self.gateway.floating_ips(port_id=lb.vip_port_id) if lb.vip_port_id else []:
                 release(self.gateway, fip, keep=keep_floatingip, who=self.key)  # its VIP port goes too
-            self.gateway.delete_load_balancer(lb.id, cascade=True)
+            run_step(
+                self.gateway,
+                DeleteLoadBalancer(lb.id, True, describe=f"delete failed build {lb.id}"),
+                self.key,
+            )
             self.kube.set_annotations(self.service, {LB_ID: None, LB_ADDRESS: None})
             raise TemporaryError(
                 f"loadbalancer {lb.id} has gone into ERROR state, please check Octavia for "
@@ -284,7 +289,7 @@ class _Run:
     def _security_group(self, want: DesiredService, lb: OsLoadBalancer) -> None:
         groups = SecurityGroups(self.gateway, self.service, self.cluster)
         if self.config.load_balancer.manage_security_groups:
-            place = SecurityGroups.Place(lb.vip_subnet_id, self.gateway.provider, self._source_ranges)
+            place = Place(lb.vip_subnet_id, self.gateway.provider, self._source_ranges)
             groups.ensure(want, self._nodes, place)
         else:  # as OCCM: switching the option off removes what it made (one lookup when there is none)
             groups.delete()
@@ -364,8 +369,11 @@ class _Run:
             if step is not None:
                 run_step(self.gateway, step, self.key)
                 raise Requeue(self.countdown, step.describe)
-        log.info("%s: delete load balancer %s", self.key, lb.id)
-        self.gateway.delete_load_balancer(lb.id, cascade=cascade)
+        run_step(
+            self.gateway,
+            DeleteLoadBalancer(lb.id, cascade, describe=f"delete load balancer {lb.id}"),
+            self.key,
+        )
         raise Requeue(self.countdown, f"deleting load balancer {lb.id}")
 
     def _deleting(self) -> None:

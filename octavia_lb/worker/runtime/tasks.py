@@ -25,19 +25,24 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from octavia_lb.worker.cloud.errors import PermanentError, Requeue, TemporaryError
+from octavia_lb.worker.context import ReconcileContext
 from octavia_lb.worker.runtime import locks, metrics, queueing
 from octavia_lb.worker.runtime.settings import Settings
 
+if TYPE_CHECKING:
+    from octavia_lb.common.config import CloudConfig
+
 log = logging.getLogger(__name__)
 
-ReconcileFn = Callable[["WorkerContext", str, str], Any]
+# the reconcile gets the ReconcileContext protocol, which WorkerContext provides (mypy checks it at the call)
+ReconcileFn = Callable[[ReconcileContext, str, str], Any]
 
 
 def connect_openstack(cloud_config: Any) -> Any:
@@ -67,7 +72,7 @@ class WorkerContext:
         return load_kube_config(self.settings.kubeconfig)
 
     @cached_property
-    def cloud_config(self) -> Any:
+    def cloud_config(self) -> CloudConfig:
         from octavia_lb.common.config import CloudConfig, load_cloud_config
 
         path = self.settings.cloud_config
@@ -124,7 +129,7 @@ def retry_delay(
     rng = rng or random.Random()
     step: float = min(settings.retry_backoff_max, settings.retry_backoff_base * 2**retries)
     delay = step / 2 + rng.uniform(0, step / 2)
-    return min(max(delay, floor or 0.0), settings.max_countdown)
+    return float(min(max(delay, floor or 0.0), settings.max_countdown))
 
 
 def resolve(target: str) -> ReconcileFn:
