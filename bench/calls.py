@@ -58,8 +58,8 @@ from octavia_lb_devkit.sim.server import SimulatorServer, cloud_conf_global
 
 from octavia_lb.worker.cloud.errors import Requeue, TemporaryError
 from octavia_lb.worker.reconcile.run import reconcile_service
-from octavia_lb.worker.runtime.settings import Settings
 from octavia_lb.worker.runtime.tasks import WorkerContext
+from octavia_lb.worker.settings import Settings
 
 OCCM = {"create": 9, "add a port": 24, "add a node": 20, "delete": 9}
 LABEL = "octavia-lb.bench/run"

@@ -37,7 +37,7 @@ from octavia_lb_devkit.dev.procs import group_members  # noqa: E402
 
 from bench.provision import Stack, raise_quotas, stack, wait_log  # noqa: E402
 from bench.resync import CLUSTER, NODE_PORTS, Settler, cloud_conf, simulator, wait_active  # noqa: E402
-from octavia_lb.worker.runtime.settings import Settings  # noqa: E402
+from octavia_lb.worker.settings import Settings  # noqa: E402
 
 LIMIT_MB = 150.0
 

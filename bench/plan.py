@@ -40,8 +40,8 @@ from octavia_lb_devkit.sim.server import SimulatorServer, cloud_conf_global  # n
 
 from bench.calls import drive  # noqa: E402
 from octavia_lb.worker.reconcile import run as reconcile  # noqa: E402, F401  (drive's reconcile, imported eagerly)
-from octavia_lb.worker.runtime.settings import Settings  # noqa: E402
 from octavia_lb.worker.runtime.tasks import WorkerContext  # noqa: E402
+from octavia_lb.worker.settings import Settings  # noqa: E402
 
 OCTAVIA_LB = str(Path(sys.executable).parent / "octavia-lb")
 LABEL = "octavia-lb.bench/run"

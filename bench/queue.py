@@ -25,7 +25,7 @@ from octavia_lb_devkit.controlplane.redis import start_redis
 
 from octavia_lb.worker.runtime import locks, queueing
 from octavia_lb.worker.runtime.celery_app import create_app
-from octavia_lb.worker.runtime.settings import from_env_and_args
+from octavia_lb.worker.settings import from_env_and_args
 
 REPO = Path(__file__).resolve().parents[1]
 ROUNDS = 2000

@@ -58,8 +58,8 @@ from octavia_lb.worker.reconcile.floating_ip import ensure_floating_ip  # noqa: 
 from octavia_lb.worker.reconcile.nodes import eligible_nodes  # noqa: E402
 from octavia_lb.worker.reconcile.run import reconcile_service  # noqa: E402
 from octavia_lb.worker.reconcile.status import LB_ADDRESS, LB_ID, KubeWriter  # noqa: E402
-from octavia_lb.worker.runtime.settings import Settings  # noqa: E402
 from octavia_lb.worker.runtime.tasks import WorkerContext  # noqa: E402
+from octavia_lb.worker.settings import Settings  # noqa: E402
 
 SIZES = (100, 1000, 5000)
 SAMPLE = 200

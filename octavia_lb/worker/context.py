@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import redis
 
     from octavia_lb.common.config import CloudConfig
-    from octavia_lb.worker.runtime.settings import Settings
+    from octavia_lb.worker.settings import Settings
 
 
 class CloudContext(Protocol):

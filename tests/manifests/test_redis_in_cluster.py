@@ -13,7 +13,7 @@ import redis
 from octavia_lb_devkit.controlplane.processes import LOOPBACK, free_port, start_process
 from octavia_lb_devkit.controlplane.redis import redis_server_binary
 
-from octavia_lb.worker.runtime.settings import from_env_and_args
+from octavia_lb.worker.settings import from_env_and_args
 from tests.manifests.render import Rendering
 
 PASSWORD = "0123456789abcdef0123456789abcdef"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 
 from octavia_lb.worker.runtime.redis_client import connect
-from octavia_lb.worker.runtime.settings import from_env_and_args
+from octavia_lb.worker.settings import from_env_and_args
 from tests.fixtures.redis_sentinel import MASTER_NAME, SentinelGroup
 from tests.manifests.render import Rendering
 

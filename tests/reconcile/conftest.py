@@ -25,8 +25,8 @@ from octavia_lb_devkit.sim.state import SimConfig
 
 from octavia_lb.worker.cloud.errors import PermanentError, Requeue, TemporaryError
 from octavia_lb.worker.reconcile.run import reconcile_service
-from octavia_lb.worker.runtime.settings import Settings
 from octavia_lb.worker.runtime.tasks import WorkerContext
+from octavia_lb.worker.settings import Settings
 from tests.fixtures.cluster import drop_services
 from tests.fixtures.simulator import OpenStackSim
 

@@ -22,7 +22,7 @@ from octavia_lb_devkit.testing.certs import CertFiles
 
 from octavia_lb.worker.runtime import queueing
 from octavia_lb.worker.runtime.celery_app import create_app
-from octavia_lb.worker.runtime.settings import from_env_and_args
+from octavia_lb.worker.settings import from_env_and_args
 from tests.fixtures.worker import ProcessStarter, QueueEnv
 from tests.worker_queue.targets import calls_key
 

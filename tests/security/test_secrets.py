@@ -28,7 +28,7 @@ from octavia_lb_devkit.testing.certs import CertFiles
 from octavia_lb_devkit.testing.samples import ANN, encode, review, service
 
 from octavia_lb.common.config import CloudConfigError, load_cloud_config, parse_cloud_config
-from octavia_lb.worker.runtime.settings import Settings
+from octavia_lb.worker.settings import Settings
 from tests.fixtures.simulator import OpenStackSim
 from tests.fixtures.webhook import webhook_process
 from tests.fixtures.worker import ProcessStarter, QueueEnv

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from octavia_lb.worker.runtime.settings import Settings
 from octavia_lb.worker.runtime.tasks import retry_delay
+from octavia_lb.worker.settings import Settings
 
 SETTINGS = Settings(retry_backoff_base=2, retry_backoff_max=120)
 

@@ -20,7 +20,7 @@ from octavia_lb.common.kube import load_kube_config
 from octavia_lb.worker.dispatch.dispatcher import Dispatcher
 from octavia_lb.worker.runtime import queueing
 from octavia_lb.worker.runtime.celery_app import create_app
-from octavia_lb.worker.runtime.settings import Settings, from_env_and_args
+from octavia_lb.worker.settings import Settings, from_env_and_args
 from tests.fixtures.worker import QueueEnv
 
 Message = tuple[str, str]  # name, reason

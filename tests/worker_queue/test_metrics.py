@@ -11,7 +11,7 @@ from octavia_lb_devkit.controlplane.processes import free_port
 
 from octavia_lb.worker.runtime import queueing
 from octavia_lb.worker.runtime.celery_app import create_app
-from octavia_lb.worker.runtime.settings import from_env_and_args
+from octavia_lb.worker.settings import from_env_and_args
 from tests.worker_queue.targets import script_key
 
 

@@ -13,7 +13,7 @@ import redis
 
 from octavia_lb.worker.runtime import locks, queueing
 from octavia_lb.worker.runtime.celery_app import OctaviaCelery, create_app
-from octavia_lb.worker.runtime.settings import from_env_and_args
+from octavia_lb.worker.settings import from_env_and_args
 from tests.fixtures.worker import QueueEnv
 
 

@@ -10,7 +10,7 @@ from octavia_lb_devkit.controlplane.processes import LOOPBACK
 
 from octavia_lb.worker.runtime import locks
 from octavia_lb.worker.runtime.redis_client import connect
-from octavia_lb.worker.runtime.settings import Settings
+from octavia_lb.worker.settings import Settings
 from tests.fixtures.redis_sentinel import MASTER_NAME, SentinelGroup
 
 

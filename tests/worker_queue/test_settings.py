@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from octavia_lb.worker.runtime.celery_app import celery_config
-from octavia_lb.worker.runtime.settings import Settings, SettingsError, from_env_and_args, redacted_redis_url
+from octavia_lb.worker.settings import Settings, SettingsError, from_env_and_args, redacted_redis_url
 
 
 def test_defaults_are_fit_for_slow_infrastructure_tasks() -> None:

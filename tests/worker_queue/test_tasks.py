@@ -17,7 +17,7 @@ import redis
 
 from octavia_lb.worker.runtime import locks, queueing
 from octavia_lb.worker.runtime.celery_app import OctaviaCelery, create_app
-from octavia_lb.worker.runtime.settings import from_env_and_args
+from octavia_lb.worker.settings import from_env_and_args
 from tests.fixtures.worker import ProcessStarter, QueueEnv
 from tests.worker_queue.targets import calls_key, done_key, script_key
 

@@ -35,7 +35,7 @@ from octavia_lb.worker.dispatch import compact, resync
 from octavia_lb.worker.dispatch.leader import LeaderElector, LeaseConfig
 from octavia_lb.worker.runtime import metrics, metrics_http, queueing
 from octavia_lb.worker.runtime import redis_client as redis_connection
-from octavia_lb.worker.runtime.settings import Settings, SettingsError, from_env_and_args, redacted_redis_url
+from octavia_lb.worker.settings import Settings, SettingsError, from_env_and_args, redacted_redis_url
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ from octavia_lb.worker.dispatch.drift_groups import GroupView, group_drift
 from octavia_lb.worker.reconcile.nodes import eligible_nodes
 from octavia_lb.worker.reconcile.run import discover_all
 from octavia_lb.worker.runtime import metrics
-from octavia_lb.worker.runtime.settings import Settings
+from octavia_lb.worker.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -47,6 +47,7 @@ from octavia_lb.worker.cloud.observed import ACTIVE, LoadBalancerId, Observed, O
 from octavia_lb.worker.plan import floating_ip as fip_plan
 from octavia_lb.worker.plan.floating_ip import SubnetLookup
 from octavia_lb.worker.plan.load_balancer import PlanError, Sharing, create_step
+from octavia_lb.worker.preview.errors import Unreadable
 from octavia_lb.worker.preview.output import DENIED, ERROR, UNMANAGED, ServicePlan, write_json, write_text
 from octavia_lb.worker.preview.simulate import Change, changes_of, converge, new_vip, simulate
 
@@ -55,10 +56,6 @@ PLACEHOLDER_NODES = 3
 FIRST_NODE_PORT = 30000
 AUTO_SUBNET = "(autodetected: the subnet of the first node's port)"
 AUTO_NETWORK = "(autodetected: the first external network)"
-
-
-class Unreadable(Exception):
-    """The input, cloud.conf, the cluster or the cloud cannot be read: exit 2."""
 
 
 class Planner(Protocol):

@@ -31,7 +31,7 @@ from octavia_lb.worker.cloud.readonly import Recorder, Write
 from octavia_lb.worker.plan.load_balancer import Sharing, create_step, sharing_of
 from octavia_lb.worker.plan.security_group import Place
 from octavia_lb.worker.plan.steps import UpdateLoadBalancer
-from octavia_lb.worker.preview.command import Unreadable
+from octavia_lb.worker.preview.errors import Unreadable
 from octavia_lb.worker.preview.output import ERROR as ERROR_VERDICT
 from octavia_lb.worker.preview.output import ServicePlan
 from octavia_lb.worker.preview.simulate import Change, changes_of, converge, new_vip, simulate

@@ -23,7 +23,7 @@ from celery import Celery
 
 from octavia_lb.worker.runtime.broker_watch import BrokerWatch
 from octavia_lb.worker.runtime.redis_client import sentinel_kwargs
-from octavia_lb.worker.runtime.settings import Settings, from_env_and_args
+from octavia_lb.worker.settings import Settings, from_env_and_args
 
 
 class OctaviaCelery(Celery):  # type: ignore[misc]  # celery ships no type hints: Celery is Any

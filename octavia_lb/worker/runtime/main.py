@@ -13,7 +13,7 @@ import shutil
 import socket
 import tempfile
 
-from octavia_lb.worker.runtime.settings import SettingsError, from_env_and_args, redacted_redis_url
+from octavia_lb.worker.settings import SettingsError, from_env_and_args, redacted_redis_url
 
 
 def _multiprocess_metrics_dir() -> str:

@@ -19,6 +19,8 @@ from octavia_lb.worker.runtime import metrics
 if TYPE_CHECKING:
     from celery import Celery
 
+    from octavia_lb.worker.settings import Settings
+
 log = logging.getLogger(__name__)
 
 TASK_NAME = "octavia_lb.reconcile_service"
@@ -44,7 +46,7 @@ def enqueue_reconcile(
     reason: str = "event",
 ) -> bool:
     """Publish a reconcile of namespace/name unless one is already waiting; True when published."""
-    settings = app.octavia_settings  # type: ignore[attr-defined]
+    settings: Settings = app.octavia_settings  # set by celery_app.create_app
     keys = QueueKeys(settings.key_prefix, settings.queue)
     countdown = min(max(countdown, 0.0), settings.max_countdown)
     marker = keys.pending(namespace, name)

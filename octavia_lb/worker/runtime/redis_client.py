@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 import redis
 from redis.sentinel import Sentinel
 
-from octavia_lb.worker.runtime.settings import Settings
+from octavia_lb.worker.settings import Settings
 
 SENTINEL_SOCKET_TIMEOUT_S = 2.0  # a dead Sentinel must not hold up discovery for long
 DEFAULT_SENTINEL_PORT = 26379

@@ -34,7 +34,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from octavia_lb.worker.cloud.errors import PermanentError, Requeue, TemporaryError
 from octavia_lb.worker.context import ReconcileContext
 from octavia_lb.worker.runtime import locks, metrics, queueing
-from octavia_lb.worker.runtime.settings import Settings
+from octavia_lb.worker.settings import Settings
 
 if TYPE_CHECKING:
     from octavia_lb.common.config import CloudConfig
