@@ -14,12 +14,10 @@ from typing import Any
 import pytest
 from octavia_lb_devkit.controlplane.build import find_kube_apiserver
 from octavia_lb_devkit.controlplane.cluster import Cluster
-from octavia_lb_devkit.sim.client import SimControl
 from octavia_lb_devkit.sim.octavia.versions import ApiVersion
-from octavia_lb_devkit.sim.server import SimulatorServer, write_clouds_yaml
 from octavia_lb_devkit.sim.state import SimConfig
 
-from tests.fixtures.simulator import OpenStackSim
+from tests.fixtures.simulator import OpenStackSim, fresh, running_sim
 from tests.reconcile.conftest import Env, EnvFactory, env_factory
 
 V6_NET = ipaddress.ip_network("fd00:20::/64")
@@ -44,15 +42,9 @@ def dual_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 @pytest.fixture(scope="module")
 def octavia_2_25(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenStackSim]:
     """A simulator whose Octavia stops one version short of additional VIPs."""
-    server = SimulatorServer(SimConfig(max_api_version=ApiVersion.parse("2.25")))
-    url = server.start()
-    path = write_clouds_yaml(tmp_path_factory.mktemp("octavia-2-25") / "clouds.yaml", url)
-    control = SimControl(url)
-    try:
-        yield OpenStackSim(url, path, control, server)
-    finally:
-        control.close()
-        server.stop()
+    config = SimConfig(max_api_version=ApiVersion.parse("2.25"))
+    with running_sim(config, tmp_path_factory.mktemp("octavia-2-25") / "clouds.yaml") as handle:
+        yield handle
 
 
 def _factory(sim: Any, cluster: Cluster, redis_server: str, tmp_path: Path) -> Iterator[EnvFactory]:
@@ -74,8 +66,8 @@ def dual_env(sim: Any, dual_cluster: Cluster, redis_server: str, tmp_path: Path)
 def old_dual_env(
     octavia_2_25: OpenStackSim, dual_cluster: Cluster, redis_server: str, tmp_path: Path
 ) -> Iterator[EnvFactory]:
-    octavia_2_25.control.reset()
-    yield from _factory(octavia_2_25, dual_cluster, redis_server, tmp_path)
+    with fresh(octavia_2_25):
+        yield from _factory(octavia_2_25, dual_cluster, redis_server, tmp_path)
 
 
 def _nodes(env: Env) -> None:
