@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from octavia_lb_devkit.controlplane.build import find_kube_apiserver
 from octavia_lb_devkit.controlplane.cluster import Cluster
 from octavia_lb_devkit.sim.octavia.versions import ApiVersion
 from octavia_lb_devkit.sim.state import SimConfig
 
+from tests.fixtures.cluster import running_cluster
 from tests.fixtures.simulator import OpenStackSim, fresh, running_sim
 from tests.reconcile.conftest import Env, EnvFactory, env_factory
 
@@ -29,14 +29,8 @@ REASON = "LoadBalancerDualStackUnavailable"
 @pytest.fixture(scope="module")
 def dual_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A control plane of its own: the session one has a single-family service range."""
-    control_plane = Cluster(
-        tmp_path_factory.mktemp("dual-cluster"), kube_apiserver=find_kube_apiserver(), dual_stack=True
-    )
-    control_plane.start()
-    try:
+    with running_cluster(tmp_path_factory.mktemp("dual-cluster"), dual_stack=True) as control_plane:
         yield control_plane
-    finally:
-        control_plane.stop()
 
 
 @pytest.fixture(scope="module")
