@@ -8,11 +8,6 @@ from openstack import exceptions as sdk_exc
 from tests.sim.helpers import net_url, raw
 
 
-@pytest.fixture
-def conn(sim):
-    return sim.connect("sim")
-
-
 def test_seeded_networks_and_external_filter(conn):
     external = [n.name for n in conn.network.networks(is_router_external=True)]
     assert external == ["public"]
