@@ -12,26 +12,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 import redis
 
 from octavia_lb.worker.runtime import locks, queueing
-from octavia_lb.worker.runtime.celery_app import OctaviaCelery, create_app
+from octavia_lb.worker.runtime.celery_app import create_app
 from octavia_lb.worker.runtime.settings import from_env_and_args
 from tests.fixtures.worker import ProcessStarter, QueueEnv
 from tests.worker_queue.targets import calls_key, done_key, script_key
 
 NS = "default"
-
-
-@pytest.fixture
-def app(queue_env: QueueEnv) -> OctaviaCelery:
-    return create_app(from_env_and_args(env=queue_env.env))
-
-
-@pytest.fixture
-def r(queue_env: QueueEnv) -> redis.Redis:
-    return queue_env.client()
 
 
 def script(r: redis.Redis, name: str, *actions: str) -> None:
