@@ -59,6 +59,11 @@ def lb_section(ids: CloudIds, run: str, **extra: str) -> str:
     return "[LoadBalancer]\n" + "".join(f"{k} = {v}\n" for k, v in keys.items())
 
 
+def ports(*numbers: int, protocol: str = "TCP") -> list[dict[str, Any]]:
+    """A Service's spec.ports: one named `p<number>` per port number."""
+    return [{"name": f"p{n}", "port": n, "protocol": protocol} for n in numbers]
+
+
 @dataclass
 class Outcome:
     """What `drive` saw: every Requeue reason and retried error, in order."""

@@ -10,14 +10,10 @@ from typing import Any
 
 import pytest
 
-from tests.reconcile.conftest import Env
+from tests.reconcile.conftest import Env, ports
 
 pytestmark = pytest.mark.cluster
 A = "loadbalancer.openstack.org/"
-
-
-def _ports(*numbers: int) -> list[dict[str, Any]]:
-    return [{"name": f"p{n}", "port": n, "protocol": "TCP"} for n in numbers]
 
 
 def foreign_lb(env: Env, name: str, tags: list[str], listener_port: int) -> str:
@@ -72,7 +68,7 @@ def test_another_clusters_load_balancer_for_the_same_service_is_left_alone(recon
     before = snapshot(env, lb_id)
     assert before["listeners"] and before["pools"], "control: the foreign LB has parts that could be touched"
 
-    env.create_service("web", _ports(80))
+    env.create_service("web", ports(80))
     env.drive("web")
     ours = [lb for lb in env.lbs() if lb["id"] != lb_id]
     cluster_name = env.context.settings.cluster_name
@@ -93,7 +89,7 @@ def test_sharing_by_id_touches_only_this_services_listener_and_tag(reconcile_env
     lb_id = foreign_lb(env, theirs, [theirs], 443)
     before = snapshot(env, lb_id)
 
-    env.create_service("guest", _ports(8080), {A + "load-balancer-id": lb_id})
+    env.create_service("guest", ports(8080), {A + "load-balancer-id": lb_id})
     env.drive("guest")
     mine = f"kube_service_{env.context.settings.cluster_name}_{env.namespace}_guest"
     [lb] = [lb for lb in env.lbs() if lb["id"] == lb_id]
@@ -113,7 +109,7 @@ def test_a_port_taken_by_the_foreign_owner_is_refused_without_any_change(reconci
     lb_id = foreign_lb(env, "hand-made", [], 443)
     before = snapshot(env, lb_id)
 
-    env.create_service("clash", _ports(443), {A + "load-balancer-id": lb_id})
+    env.create_service("clash", ports(443), {A + "load-balancer-id": lb_id})
     error = env.drive_error("clash")
     assert "the listener port 443 already exists" in str(error)
     assert snapshot(env, lb_id) == before, "the refused Service left no tag, listener or pool"
