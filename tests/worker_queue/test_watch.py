@@ -52,16 +52,24 @@ def config_map(name: str) -> dict[str, Any]:
     return {"metadata": {"name": name}, "data": {"k": "v"}}
 
 
-def test_lists_then_streams_events(kube_api, namespace) -> None:
-    core = client.CoreV1Api(kube_api)
-    core.create_namespaced_config_map(namespace, config_map("before"))
-    seen = Recorder()
-    watcher = ResourceWatcher(
+def config_map_watcher(
+    core: client.CoreV1Api, namespace: str, seen: Recorder, *timing: WatchTiming
+) -> ResourceWatcher:
+    """A watcher of the namespace's ConfigMaps that reports to `seen`."""
+    return ResourceWatcher(
         lambda **kw: core.list_namespaced_config_map(namespace, **kw),
         "configmaps",
         seen.on_list,
         seen.on_event,
+        *timing,
     )
+
+
+def test_lists_then_streams_events(kube_api, namespace) -> None:
+    core = client.CoreV1Api(kube_api)
+    core.create_namespaced_config_map(namespace, config_map("before"))
+    seen = Recorder()
+    watcher = config_map_watcher(core, namespace, seen)
     stop, thread = start(watcher)
     try:
         wait(lambda: seen.lists)
@@ -116,13 +124,7 @@ def test_gone_resource_version_lists_again_and_keeps_watching(cluster, kube_api,
 def test_renews_the_watch_when_the_server_ends_it(kube_api, namespace) -> None:
     core = client.CoreV1Api(kube_api)
     seen = Recorder()
-    watcher = ResourceWatcher(
-        lambda **kw: core.list_namespaced_config_map(namespace, **kw),
-        "configmaps",
-        seen.on_list,
-        seen.on_event,
-        WatchTiming(timeout=1),
-    )
+    watcher = config_map_watcher(core, namespace, seen, WatchTiming(timeout=1))
     stop, thread = start(watcher)
     try:
         wait(lambda: watcher.lists == 1)
