@@ -31,8 +31,9 @@ from octavia_lb.worker.runtime.settings import Settings
 from tests.fixtures.simulator import OpenStackSim
 from tests.fixtures.webhook import webhook_process
 from tests.fixtures.worker import ProcessStarter, QueueEnv
+from tests.polling import wait_for
 from tests.reconcile.conftest import SELECTOR_LABEL, cloud_ids, lb_section
-from tests.reconcile.test_processes import WORKER_ENV, wait_for
+from tests.reconcile.test_processes import WORKER_ENV
 
 PASSWORD = "pw-Zq8vN3kL7xT2-secret"
 APP_SECRET = "ac-Hh4Rr9Ww1Yy6-secret"
