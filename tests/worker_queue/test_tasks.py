@@ -32,7 +32,9 @@ def calls(r: redis.Redis, name: str) -> list[dict[str, Any]]:
 
 
 def wait_calls(r: redis.Redis, name: str, count: int, timeout: float = 15) -> list[dict[str, Any]]:
-    return wait_for(f"{count} calls", lambda: len(calls(r, name)) >= count and calls(r, name), timeout, 0.05)
+    return wait_for(
+        f"{count} calls", lambda: len(calls(r, name)) >= count and calls(r, name), timeout, interval=0.05
+    )
 
 
 def test_success_runs_once_and_clears_the_marker(app, r, start_worker: ProcessStarter) -> None:
@@ -131,8 +133,8 @@ def test_two_workers_never_reconcile_one_service_at_once(app, r, start_worker) -
         queueing.enqueue_reconcile(app, r, NS, "svc")
     # The runs that find the lock busy requeue, and requeues that meet a waiting one collapse into it
     # (level-triggered), so two or three runs happen depending on timing; wait until all have settled.
-    wait_for("two runs", lambda: r.llen(done_key(NS, "svc")) >= 2, 20, 0.05)
-    wait_for("the queue to drain", lambda: _settled(r, app.octavia_settings.queue), 20, 0.05)
+    wait_for("two runs", lambda: r.llen(done_key(NS, "svc")) >= 2, 20, interval=0.05)
+    wait_for("the queue to drain", lambda: _settled(r, app.octavia_settings.queue), 20, interval=0.05)
     assert [c["reason"] for c in calls(r, "svc")][1:] == ["lock-busy"] * (len(calls(r, "svc")) - 1)
     starts = [c["t"] for c in calls(r, "svc")]
     ends = sorted(json.loads(x)["t"] for x in r.lrange(done_key(NS, "svc"), 0, -1))
@@ -168,10 +170,10 @@ def test_load_balancer_lock_turns_contention_into_requeue(app, r, start_worker) 
     wait_calls(r, "a", 1)
     script(r, "b", *["lblock:lb-1/0"] * 10)
     queueing.enqueue_reconcile(app, r, NS, "b")
-    a_done = wait_for("a to finish", lambda: r.lindex(done_key(NS, "a"), 0), 5, 0.05)
+    a_done = wait_for("a to finish", lambda: r.lindex(done_key(NS, "a"), 0), 5, interval=0.05)
     a_end = json.loads(a_done)["t"]
     got = wait_for(
-        "b after a", lambda: [c for c in calls(r, "b") if c["t"] >= a_end] and calls(r, "b"), 5, 0.05
+        "b after a", lambda: [c for c in calls(r, "b") if c["t"] >= a_end] and calls(r, "b"), 5, interval=0.05
     )
     before = [c for c in got if c["t"] < a_end]
     assert before, "b should have tried while a held lb-1"
@@ -259,7 +261,7 @@ def test_password_protected_redis(tmp_path, start_worker, queue_env: QueueEnv) -
             "the reconcile over an authenticated Redis",
             lambda: client.llen(calls_key(NS, "secured")) == 1,
             15,
-            0.05,
+            interval=0.05,
         )
         assert "s3cret-pw" not in worker.log  # the URL is logged redacted
         worker.stop()
