@@ -18,16 +18,14 @@ from kubernetes import client
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 from octavia_lb_devkit.controlplane.cluster import Cluster
-from octavia_lb_devkit.sim.octavia.versions import ApiVersion
 from octavia_lb_devkit.sim.server import cloud_conf_global
-from octavia_lb_devkit.sim.state import SimConfig
 
 from octavia_lb.worker.cloud.errors import PermanentError, Requeue, TemporaryError
 from octavia_lb.worker.reconcile.run import reconcile_service
 from octavia_lb.worker.runtime.settings import Settings
 from octavia_lb.worker.runtime.tasks import WorkerContext
 from tests.fixtures.cluster import drop_services
-from tests.fixtures.simulator import OpenStackSim, fresh, running_sim
+from tests.fixtures.simulator import OpenStackSim, fresh, octavia_up_to
 
 SELECTOR_LABEL = "octavia-lb.test/run"
 
@@ -245,8 +243,7 @@ def reconcile_env(
 @pytest.fixture(scope="module")
 def old_octavia(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenStackSim]:
     """A second simulator whose Octavia API stops at 2.11 (no allowed_cidrs, no availability zones)."""
-    config = SimConfig(max_api_version=ApiVersion.parse("2.11"))
-    with running_sim(config, tmp_path_factory.mktemp("old-octavia") / "clouds.yaml") as handle:
+    with octavia_up_to("2.11", tmp_path_factory) as handle:
         yield handle
 
 

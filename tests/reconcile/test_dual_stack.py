@@ -13,11 +13,9 @@ from typing import Any
 
 import pytest
 from octavia_lb_devkit.controlplane.cluster import Cluster
-from octavia_lb_devkit.sim.octavia.versions import ApiVersion
-from octavia_lb_devkit.sim.state import SimConfig
 
 from tests.fixtures.cluster import running_cluster
-from tests.fixtures.simulator import OpenStackSim, fresh, running_sim
+from tests.fixtures.simulator import OpenStackSim, fresh, octavia_up_to
 from tests.reconcile.conftest import Env, EnvFactory, env_factory
 
 V6_NET = ipaddress.ip_network("fd00:20::/64")
@@ -36,8 +34,7 @@ def dual_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 @pytest.fixture(scope="module")
 def octavia_2_25(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenStackSim]:
     """A simulator whose Octavia stops one version short of additional VIPs."""
-    config = SimConfig(max_api_version=ApiVersion.parse("2.25"))
-    with running_sim(config, tmp_path_factory.mktemp("octavia-2-25") / "clouds.yaml") as handle:
+    with octavia_up_to("2.25", tmp_path_factory) as handle:
         yield handle
 
 
