@@ -46,7 +46,9 @@ from __future__ import annotations
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from kubernetes import client
@@ -97,18 +99,64 @@ def measure(
 
 def measure_rows() -> list[tuple[str, int, int, int]]:
     """(change, our OpenStack requests, Keystone requests, reconcile runs) per row, on a stack of its own."""
-    with tempfile.TemporaryDirectory(prefix="bench-calls-") as tmp:
+    with local_stack("bench-calls-") as (base, url, cluster, redis_url):
+        return run_rows(base, url, cluster, redis_url)
+
+
+@contextmanager
+def local_stack(prefix: str) -> Iterator[tuple[Path, str, Cluster, str]]:
+    """Redis, etcd + kube-apiserver and a fast simulator in this process, in a temporary directory named
+    `prefix...`: yields (that directory, the simulator's URL, the cluster, the Redis URL), stopped after."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         base = Path(tmp)
         redis = start_redis(base / "redis")
         cluster = Cluster(base / "cluster", kube_apiserver=find_kube_apiserver()).start()
         sim = SimulatorServer()
         try:
-            url = sim.start()
-            return run_rows(base, url, cluster, redis.url)
+            yield base, sim.start(), cluster, redis.url
         finally:
             sim.stop()
             cluster.stop()
             redis.stop()
+
+
+@dataclass
+class Reconciler:
+    """One bench run's reconcile set-up: a cloud.conf on the simulator's seeded networks whose node-selector
+    is `LABEL=run`, the WorkerContext built on it and a fresh namespace."""
+
+    control: SimControl
+    run: str
+    conf: Path
+    context: WorkerContext
+    namespace: str
+
+
+def reconciler(
+    base: Path, url: str, cluster: Cluster, redis_url: str, requeue_countdown: float, extra_lb: str = ""
+) -> Reconciler:
+    """`extra_lb`: more `[LoadBalancer]` lines (`key = value\n`)."""
+    control = SimControl(url)
+    state = control.state()["network"]
+    net = {n["name"]: n["id"] for n in state["networks"]}
+    sub = {s["name"]: s["id"] for s in state["subnets"]}
+    run = uuid.uuid4().hex[:8]
+    conf = base / "cloud.conf"
+    conf.write_text(
+        cloud_conf_global(url) + f"[LoadBalancer]\nsubnet-id = {sub['private-subnet']}\n"
+        f"floating-network-id = {net['public']}\n{extra_lb}node-selector = {LABEL}={run}\n"
+    )
+    settings = Settings(
+        redis_url=redis_url,
+        cluster_name="bench",
+        cloud_config=str(conf),
+        kubeconfig=str(cluster.kubeconfig),
+        requeue_countdown=requeue_countdown,
+    )
+    context = WorkerContext(settings)
+    namespace = f"bench-{run}"
+    cluster.create_namespace(namespace)
+    return Reconciler(control, run, conf, context, namespace)
 
 
 def main() -> None:
@@ -126,27 +174,8 @@ def main() -> None:
 
 
 def run_rows(base: Path, url: str, cluster: Cluster, redis_url: str) -> list[tuple[str, int, int, int]]:
-    control = SimControl(url)
-    state = control.state()["network"]
-    net = {n["name"]: n["id"] for n in state["networks"]}
-    sub = {s["name"]: s["id"] for s in state["subnets"]}
-    run = uuid.uuid4().hex[:8]
-    conf = base / "cloud.conf"
-    conf.write_text(
-        cloud_conf_global(url) + f"[LoadBalancer]\nsubnet-id = {sub['private-subnet']}\n"
-        f"floating-network-id = {net['public']}\ncreate-monitor = true\n"
-        f"node-selector = {LABEL}={run}\n"
-    )
-    settings = Settings(
-        redis_url=redis_url,
-        cluster_name="bench",
-        cloud_config=str(conf),
-        kubeconfig=str(cluster.kubeconfig),
-        requeue_countdown=REQUEUE_COUNTDOWN,
-    )
-    context = WorkerContext(settings)
-    namespace = f"bench-{run}"
-    cluster.create_namespace(namespace)
+    rec = reconciler(base, url, cluster, redis_url, REQUEUE_COUNTDOWN, "create-monitor = true\n")
+    control, run, context, namespace = rec.control, rec.run, rec.context, rec.namespace
     with cluster.api_client() as api:
         core = client.CoreV1Api(api)
         for i in (1, 2):

@@ -36,8 +36,15 @@ from octavia_lb_devkit.controlplane.processes import free_port  # noqa: E402
 from octavia_lb_devkit.dev.procs import group_members  # noqa: E402
 
 from bench.provision import Stack, raise_quotas, stack, wait_log  # noqa: E402
-from bench.resync import CLUSTER, NODE_PORTS, Settler, cloud_conf, simulator, wait_active  # noqa: E402
-from octavia_lb.worker.settings import Settings  # noqa: E402
+from bench.resync import (  # noqa: E402
+    CLUSTER,
+    NODE_PORTS,
+    Settler,
+    cloud_conf,
+    simulator,
+    stack_settings,
+    wait_active,
+)
 
 LIMIT_MB = 150.0
 
@@ -94,12 +101,7 @@ def run(stk: Stack, services: int, resync: float) -> None:
         redis_base = int(r.info("memory")["used_memory"])
         print(f"dispatcher baseline {dispatcher_base:.1f} MB; settling {services} Services", flush=True)
 
-        settings = Settings(
-            redis_url=stk.redis_url,
-            cluster_name=CLUSTER,
-            cloud_config=str(conf),
-            kubeconfig=str(stk.cluster.kubeconfig),
-        )
+        settings = stack_settings(stk, conf)
         started = time.monotonic()
         Settler(settings, api, namespace).all(services)
         wait_active(control, timeout=600)

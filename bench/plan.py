@@ -21,9 +21,7 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +30,12 @@ from kubernetes import client
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from octavia_lb_devkit.controlplane.build import find_kube_apiserver  # noqa: E402
 from octavia_lb_devkit.controlplane.cluster import Cluster  # noqa: E402
-from octavia_lb_devkit.controlplane.redis import start_redis  # noqa: E402
-from octavia_lb_devkit.sim.client import SimControl  # noqa: E402
-from octavia_lb_devkit.sim.server import SimulatorServer, cloud_conf_global  # noqa: E402
 
-from bench.calls import drive  # noqa: E402
+from bench.calls import LABEL, drive, local_stack, reconciler  # noqa: E402
 from octavia_lb.worker.reconcile import run as reconcile  # noqa: E402, F401  (drive's reconcile, imported eagerly)
-from octavia_lb.worker.runtime.tasks import WorkerContext  # noqa: E402
-from octavia_lb.worker.settings import Settings  # noqa: E402
 
 OCTAVIA_LB = str(Path(sys.executable).parent / "octavia-lb")
-LABEL = "octavia-lb.bench/run"
 TOKENS = "POST /identity/v3/auth/tokens"
 
 
@@ -85,17 +76,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=50)
     count = parser.parse_args().services
-    with tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp:
-        base = Path(tmp)
-        redis = start_redis(base / "redis")
-        cluster = Cluster(base / "cluster", kube_apiserver=find_kube_apiserver()).start()
-        sim = SimulatorServer()
-        try:
-            rows = run(base, sim.start(), cluster, redis.url, count)
-        finally:
-            sim.stop()
-            cluster.stop()
-            redis.stop()
+    with local_stack("bench-plan-") as (base, url, cluster, redis_url):
+        rows = run(base, url, cluster, redis_url, count)
     print(f"octavia-lb plan, {count} internal Services (1 port, 2 nodes), fast simulator, wall time per call")
     header = f"{'plan':<20} {'seconds':>8} {'ms/Service':>11} {'changes':>8} {'reads/Service':>14}"
     print(f"{header} {'writes':>7}")
@@ -109,26 +91,8 @@ def main() -> None:
 
 
 def run(base: Path, url: str, cluster: Cluster, redis_url: str, count: int) -> list[tuple[Any, ...]]:
-    control = SimControl(url)
-    state = control.state()["network"]
-    net = {n["name"]: n["id"] for n in state["networks"]}
-    sub = {s["name"]: s["id"] for s in state["subnets"]}
-    run_id = uuid.uuid4().hex[:8]
-    conf = base / "cloud.conf"
-    conf.write_text(
-        cloud_conf_global(url) + f"[LoadBalancer]\nsubnet-id = {sub['private-subnet']}\n"
-        f"floating-network-id = {net['public']}\nnode-selector = {LABEL}={run_id}\n"
-    )
-    settings = Settings(
-        redis_url=redis_url,
-        cluster_name="bench",
-        cloud_config=str(conf),
-        kubeconfig=str(cluster.kubeconfig),
-        requeue_countdown=0.2,
-    )
-    context = WorkerContext(settings)
-    namespace = f"bench-{run_id}"
-    cluster.create_namespace(namespace)
+    rec = reconciler(base, url, cluster, redis_url, 0.2)
+    control, run_id, conf, context, namespace = rec.control, rec.run, rec.conf, rec.context, rec.namespace
     for i in (1, 2):
         cluster.create_node(f"{run_id}-n{i}", f"10.0.0.{100 + i}", labels={LABEL: run_id})
     with cluster.api_client() as api:

@@ -130,6 +130,16 @@ def cloud_conf(path: Path, url: str, control: SimControl) -> Path:
     return path
 
 
+def stack_settings(stk: Stack, conf: Path) -> Settings:
+    """The worker's settings for a run on `stk` with the cloud.conf `conf`."""
+    return Settings(
+        redis_url=stk.redis_url,
+        cluster_name=CLUSTER,
+        cloud_config=str(conf),
+        kubeconfig=str(stk.cluster.kubeconfig),
+    )
+
+
 def requests(control: SimControl) -> tuple[int, Counter[str]]:
     """OpenStack requests since the last clear, Keystone apart (one token per process)."""
     counts = Counter(control.counts())
@@ -219,12 +229,7 @@ def measure(stk: Stack, n: int, sample: int) -> Figures:
     with simulator(stk) as (url, control), stk.cluster.api_client() as api:
         raise_quotas(url, n)
         conf = cloud_conf(stk.work / f"cloud-{run}.conf", url, control)
-        settings = Settings(
-            redis_url=stk.redis_url,
-            cluster_name=CLUSTER,
-            cloud_config=str(conf),
-            kubeconfig=str(stk.cluster.kubeconfig),
-        )
+        settings = stack_settings(stk, conf)
         started = time.monotonic()
         Settler(settings, api, namespace).all(n)
         wait_active(control)

@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -119,20 +120,26 @@ def _login(url: str) -> tuple[str, str]:
     return response.headers["X-Subject-Token"], response.json()["token"]["project"]["id"]
 
 
-def _prepare(url: str, token: str, project: str) -> tuple[str, str]:
-    headers = {"X-Auth-Token": token}
-    unlimited = {"network": -1, "port": -1}
+def _subnet(
+    url: str, headers: dict[str, str], project: str, quota: dict[str, int], name: str, cidr: str
+) -> dict[str, Any]:
+    """Lift the project's `quota` (-1: unlimited), then create network `name` with an IPv4 subnet `cidr`."""
     httpx.put(
-        f"{url}/networking/v2.0/quotas/{project}", json={"quota": unlimited}, headers=headers
+        f"{url}/networking/v2.0/quotas/{project}", json={"quota": quota}, headers=headers
     ).raise_for_status()
     net = httpx.post(
-        f"{url}/networking/v2.0/networks", json={"network": {"name": "bench"}}, headers=headers
+        f"{url}/networking/v2.0/networks", json={"network": {"name": name}}, headers=headers
     ).json()
-    subnet = httpx.post(
+    return httpx.post(
         f"{url}/networking/v2.0/subnets",
         headers=headers,
-        json={"subnet": {"network_id": net["network"]["id"], "ip_version": 4, "cidr": "10.128.0.0/12"}},
+        json={"subnet": {"network_id": net["network"]["id"], "ip_version": 4, "cidr": cidr}},
     ).json()["subnet"]
+
+
+def _prepare(url: str, token: str, project: str) -> tuple[str, str]:
+    headers = {"X-Auth-Token": token}
+    subnet = _subnet(url, headers, project, {"network": -1, "port": -1}, "bench", "10.128.0.0/12")
     lb = httpx.post(
         f"{url}/load-balancer/v2.0/lbaas/loadbalancers",
         headers=headers,
@@ -199,17 +206,7 @@ def memory() -> tuple[float, float]:
     with _server(command, f"{url}/_sim/health") as process:
         token, project = _login(url)
         headers = {"X-Auth-Token": token}
-        httpx.put(
-            f"{url}/networking/v2.0/quotas/{project}", json={"quota": {"port": -1}}, headers=headers
-        ).raise_for_status()
-        net = httpx.post(
-            f"{url}/networking/v2.0/networks", json={"network": {"name": "m"}}, headers=headers
-        ).json()
-        subnet = httpx.post(
-            f"{url}/networking/v2.0/subnets",
-            headers=headers,
-            json={"subnet": {"network_id": net["network"]["id"], "ip_version": 4, "cidr": "10.64.0.0/16"}},
-        ).json()["subnet"]
+        subnet = _subnet(url, headers, project, {"port": -1}, "m", "10.64.0.0/16")
         empty = _rss_mb(process.pid)
         with httpx.Client(base_url=url, headers=headers) as client:
             for index in range(LOAD_BALANCERS):

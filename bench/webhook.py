@@ -38,6 +38,7 @@ sys.path.insert(0, str(REPO))
 from octavia_lb_devkit.testing import samples  # noqa: E402
 from octavia_lb_devkit.testing.certs import CertFiles, write_certs  # noqa: E402
 from octavia_lb_devkit.testing.listwatch_standin import ListWatchServer  # noqa: E402
+from octavia_lb_devkit.testing.webhook import webhook_argv  # noqa: E402
 
 from bench import inprocess  # noqa: E402
 
@@ -130,25 +131,7 @@ def _ms(text: str) -> float:
 
 
 def webhook_command(certs: CertFiles, conf: Path, kubeconfig: Path) -> list[str]:
-    return [
-        *_pin(0),
-        sys.executable,
-        "-m",
-        "octavia_lb",
-        "webhook",
-        "--cloud-config",
-        str(conf),
-        "--tls-cert",
-        str(certs.cert),
-        "--tls-key",
-        str(certs.key),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--kubeconfig",
-        str(kubeconfig),
-    ]
+    return [*_pin(0), *webhook_argv(certs, conf, kubeconfig)]
 
 
 def fill(stub: ListWatchServer, count: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from kubernetes import client
@@ -21,21 +22,35 @@ VALIDATING = "validate.registration-test.example.org"
 MUTATING = "mutate.registration-test.example.org"
 
 
+def register(kube_api: ApiClient, base_url: str, ca_bundle: bytes, **options: Any) -> None:
+    """register_webhooks under this module's two configuration names."""
+    register_webhooks(
+        kube_api,
+        base_url=base_url,
+        ca_bundle=ca_bundle,
+        validating_name=VALIDATING,
+        mutating_name=MUTATING,
+        **options,
+    )
+
+
+def unregister(kube_api: ApiClient) -> None:
+    unregister_webhooks(kube_api, validating_name=VALIDATING, mutating_name=MUTATING)
+
+
 @pytest.fixture
 def registered(cluster: Cluster, kube_api: ApiClient) -> Iterator[client.AdmissionregistrationV1Api]:
     # Nothing listens on this URL: with failurePolicy Fail, unregister at once so no other test is affected.
     try:
-        register_webhooks(
+        register(
             kube_api,
-            base_url="https://127.0.0.1:1/",
-            ca_bundle=cluster.ca_pem,
-            validating_name=VALIDATING,
-            mutating_name=MUTATING,
+            "https://127.0.0.1:1/",
+            cluster.ca_pem,
             exclude_namespaces=("kube-system", "kube-public"),
         )
         yield client.AdmissionregistrationV1Api(kube_api)
     finally:
-        unregister_webhooks(kube_api, validating_name=VALIDATING, mutating_name=MUTATING)
+        unregister(kube_api)
 
 
 def test_both_configurations_carry_the_contract_fields(registered: client.AdmissionregistrationV1Api) -> None:
@@ -68,13 +83,7 @@ def test_registering_again_replaces_in_place(
     cluster: Cluster, kube_api: ApiClient, registered: client.AdmissionregistrationV1Api
 ) -> None:
     first = registered.read_mutating_webhook_configuration(MUTATING).metadata.uid
-    register_webhooks(
-        kube_api,
-        base_url="https://127.0.0.1:2",
-        ca_bundle=cluster.ca_pem,
-        validating_name=VALIDATING,
-        mutating_name=MUTATING,
-    )
+    register(kube_api, "https://127.0.0.1:2", cluster.ca_pem)
     again = registered.read_mutating_webhook_configuration(MUTATING)
     assert again.metadata.uid == first
     assert again.webhooks[0].client_config.url == "https://127.0.0.1:2/mutate"
@@ -89,27 +98,19 @@ def test_excluded_namespaces_get_the_name_label_1_20_lacks(
         "kube-public", [{"op": "remove", "path": f"/metadata/labels/{NAME_LABEL.replace('/', '~1')}"}]
     )
     assert NAME_LABEL not in (core.read_namespace("kube-public").metadata.labels or {})
-    register_webhooks(
+    register(
         kube_api,
-        base_url="https://127.0.0.1:1",
-        ca_bundle=b"-----BEGIN CERTIFICATE-----\n",
-        validating_name=VALIDATING,
-        mutating_name=MUTATING,
+        "https://127.0.0.1:1",
+        b"-----BEGIN CERTIFICATE-----\n",
         exclude_namespaces=("kube-system", "kube-public", "not-created-yet"),
     )
     assert core.read_namespace("kube-public").metadata.labels[NAME_LABEL] == "kube-public"
 
 
 def test_unregister_removes_both_and_tolerates_absence(kube_api: ApiClient) -> None:
-    register_webhooks(
-        kube_api,
-        base_url="https://127.0.0.1:1",
-        ca_bundle=b"-----BEGIN CERTIFICATE-----\n",
-        validating_name=VALIDATING,
-        mutating_name=MUTATING,
-    )
-    unregister_webhooks(kube_api, validating_name=VALIDATING, mutating_name=MUTATING)
-    unregister_webhooks(kube_api, validating_name=VALIDATING, mutating_name=MUTATING)
+    register(kube_api, "https://127.0.0.1:1", b"-----BEGIN CERTIFICATE-----\n")
+    unregister(kube_api)
+    unregister(kube_api)
     api = client.AdmissionregistrationV1Api(kube_api)
     with pytest.raises(ApiException) as gone:
         api.read_validating_webhook_configuration(VALIDATING)

@@ -22,8 +22,9 @@ from kubernetes.client.exceptions import ApiException
 
 from octavia_lb.common.naming import lb_name
 from octavia_lb.common.rules import FINALIZER
+from tests.polling import wait_for
 from tests.reconcile.conftest import Env
-from tests.reconcile.test_processes import WORKER_ENV, wait_for
+from tests.reconcile.test_processes import WORKER_ENV
 
 # CI runs the sizes below; FAULTS_SCALE=full runs the long variant (more Services and kill rounds).
 SCALE = os.environ.get("FAULTS_SCALE", "ci")

@@ -20,8 +20,8 @@ from tests.faults.harness import (
     sync_failures,
     wait_converged,
 )
+from tests.polling import wait_for
 from tests.reconcile.conftest import Env
-from tests.reconcile.test_processes import wait_for
 
 pytestmark = pytest.mark.faults
 

@@ -20,7 +20,7 @@ from kubernetes import client
 from octavia_lb_devkit.testing.samples import numbered_lb_id, review, service
 
 from tests.fixtures.webhook import RunningWebhook, webhook_process
-from tests.reconcile.test_processes import wait_for
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.faults
 

@@ -186,7 +186,9 @@ def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
-def _replace(document: Any, path: tuple[Any, ...], value: Any) -> Any:
+def replace_at(document: Any, path: tuple[Any, ...], value: Any) -> Any:
+    """`document` with the node at `path` (keys and indexes) set to `value`, changed in place; the root path
+    gives `value` itself."""
     if not path:
         return value
     parent = document
@@ -205,7 +207,7 @@ def retyped_review(draw: st.DrawFn) -> dict[str, Any]:
     for step in path:
         parent = parent[step]
     value = draw(json_value.filter(lambda v: type(v) is not type(parent)))
-    return _replace(document, path, value)
+    return replace_at(document, path, value)
 
 
 def _nested(depth: int, opener: str) -> bytes:

@@ -18,17 +18,14 @@ from kubernetes import client
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 from octavia_lb_devkit.controlplane.cluster import Cluster
-from octavia_lb_devkit.sim.client import SimControl
-from octavia_lb_devkit.sim.octavia.versions import ApiVersion
-from octavia_lb_devkit.sim.server import SimulatorServer, cloud_conf_global, write_clouds_yaml
-from octavia_lb_devkit.sim.state import SimConfig
+from octavia_lb_devkit.sim.server import cloud_conf_global
 
 from octavia_lb.worker.cloud.errors import PermanentError, Requeue, TemporaryError
 from octavia_lb.worker.reconcile.run import reconcile_service
 from octavia_lb.worker.runtime.tasks import WorkerContext
 from octavia_lb.worker.settings import Settings
 from tests.fixtures.cluster import drop_services
-from tests.fixtures.simulator import OpenStackSim
+from tests.fixtures.simulator import OpenStackSim, fresh, octavia_up_to
 
 SELECTOR_LABEL = "octavia-lb.test/run"
 
@@ -58,6 +55,11 @@ def lb_section(ids: CloudIds, run: str, **extra: str) -> str:
         **extra,
     }
     return "[LoadBalancer]\n" + "".join(f"{k} = {v}\n" for k, v in keys.items())
+
+
+def ports(*numbers: int, protocol: str = "TCP") -> list[dict[str, Any]]:
+    """A Service's spec.ports: one named `p<number>` per port number."""
+    return [{"name": f"p{n}", "port": n, "protocol": protocol} for n in numbers]
 
 
 @dataclass
@@ -241,15 +243,8 @@ def reconcile_env(
 @pytest.fixture(scope="module")
 def old_octavia(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenStackSim]:
     """A second simulator whose Octavia API stops at 2.11 (no allowed_cidrs, no availability zones)."""
-    server = SimulatorServer(SimConfig(max_api_version=ApiVersion.parse("2.11")))
-    url = server.start()
-    path = write_clouds_yaml(tmp_path_factory.mktemp("old-octavia") / "clouds.yaml", url)
-    control = SimControl(url)
-    try:
-        yield OpenStackSim(url, path, control, server)
-    finally:
-        control.close()
-        server.stop()
+    with octavia_up_to("2.11", tmp_path_factory) as handle:
+        yield handle
 
 
 @pytest.fixture
@@ -261,6 +256,8 @@ def old_octavia_env(
     redis_server: str,
     tmp_path: Path,
 ) -> Iterator[EnvFactory]:
-    old_octavia.control.reset()
-    with env_factory(old_octavia, cluster, kube_api, namespace, redis_server, tmp_path) as make:
+    with (
+        fresh(old_octavia),
+        env_factory(old_octavia, cluster, kube_api, namespace, redis_server, tmp_path) as make,
+    ):
         yield make

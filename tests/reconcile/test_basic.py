@@ -6,13 +6,10 @@ from __future__ import annotations
 from prometheus_client import REGISTRY
 
 from octavia_lb.common.rules import FINALIZER
+from tests.reconcile.conftest import ports
 
 LB_ID = "loadbalancer.openstack.org/load-balancer-id"
 LB_ADDRESS = "loadbalancer.openstack.org/load-balancer-address"
-
-
-def _ports(*numbers: int, protocol: str = "TCP") -> list[dict]:
-    return [{"name": f"p{n}", "port": n, "protocol": protocol} for n in numbers]
 
 
 def _node_ports(env, name: str) -> dict[int, int]:
@@ -23,7 +20,7 @@ def test_create_two_ports_with_monitor_and_floating_ip(reconcile_env):
     env = reconcile_env(create_monitor="true")
     env.add_node("a", "10.0.0.11")
     env.add_node("b", "10.0.0.12")
-    env.create_service("web", _ports(80, 443))
+    env.create_service("web", ports(80, 443))
 
     outcome = env.drive("web")
 
@@ -71,10 +68,10 @@ def _sample(name: str, **labels: str) -> float:
 def test_ports_added_removed_and_nodes_changed(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.21")
-    env.create_service("web", _ports(80))
+    env.create_service("web", ports(80))
     env.drive("web")
 
-    env.set_ports("web", _ports(80, 8080))
+    env.set_ports("web", ports(80, 8080))
     env.drive("web")
     assert sorted(li["protocol_port"] for li in env.octavia("listeners")) == [80, 8080]
     assert len(env.octavia("members")) == 2
@@ -92,7 +89,7 @@ def test_ports_added_removed_and_nodes_changed(reconcile_env):
     ]
 
     env.remove_node("a")
-    env.set_ports("web", _ports(8080))
+    env.set_ports("web", ports(8080))
     env.drive("web")
     assert [li["protocol_port"] for li in env.octavia("listeners")] == [8080]
     np = _node_ports(env, "web")
@@ -103,7 +100,7 @@ def test_ports_added_removed_and_nodes_changed(reconcile_env):
 def test_delete_releases_everything_and_removes_finalizer(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.31")
-    env.create_service("web", _ports(80))
+    env.create_service("web", ports(80))
     env.drive("web")
     assert len(env.fips()) == 1
 

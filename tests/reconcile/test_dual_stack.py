@@ -12,14 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from octavia_lb_devkit.controlplane.build import find_kube_apiserver
 from octavia_lb_devkit.controlplane.cluster import Cluster
-from octavia_lb_devkit.sim.client import SimControl
-from octavia_lb_devkit.sim.octavia.versions import ApiVersion
-from octavia_lb_devkit.sim.server import SimulatorServer, write_clouds_yaml
-from octavia_lb_devkit.sim.state import SimConfig
 
-from tests.fixtures.simulator import OpenStackSim
+from tests.fixtures.cluster import running_cluster
+from tests.fixtures.simulator import OpenStackSim, fresh, octavia_up_to
 from tests.reconcile.conftest import Env, EnvFactory, env_factory
 
 V6_NET = ipaddress.ip_network("fd00:20::/64")
@@ -31,28 +27,15 @@ REASON = "LoadBalancerDualStackUnavailable"
 @pytest.fixture(scope="module")
 def dual_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A control plane of its own: the session one has a single-family service range."""
-    control_plane = Cluster(
-        tmp_path_factory.mktemp("dual-cluster"), kube_apiserver=find_kube_apiserver(), dual_stack=True
-    )
-    control_plane.start()
-    try:
+    with running_cluster(tmp_path_factory.mktemp("dual-cluster"), dual_stack=True) as control_plane:
         yield control_plane
-    finally:
-        control_plane.stop()
 
 
 @pytest.fixture(scope="module")
 def octavia_2_25(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenStackSim]:
     """A simulator whose Octavia stops one version short of additional VIPs."""
-    server = SimulatorServer(SimConfig(max_api_version=ApiVersion.parse("2.25")))
-    url = server.start()
-    path = write_clouds_yaml(tmp_path_factory.mktemp("octavia-2-25") / "clouds.yaml", url)
-    control = SimControl(url)
-    try:
-        yield OpenStackSim(url, path, control, server)
-    finally:
-        control.close()
-        server.stop()
+    with octavia_up_to("2.25", tmp_path_factory) as handle:
+        yield handle
 
 
 def _factory(sim: Any, cluster: Cluster, redis_server: str, tmp_path: Path) -> Iterator[EnvFactory]:
@@ -74,8 +57,8 @@ def dual_env(sim: Any, dual_cluster: Cluster, redis_server: str, tmp_path: Path)
 def old_dual_env(
     octavia_2_25: OpenStackSim, dual_cluster: Cluster, redis_server: str, tmp_path: Path
 ) -> Iterator[EnvFactory]:
-    octavia_2_25.control.reset()
-    yield from _factory(octavia_2_25, dual_cluster, redis_server, tmp_path)
+    with fresh(octavia_2_25):
+        yield from _factory(octavia_2_25, dual_cluster, redis_server, tmp_path)
 
 
 def _nodes(env: Env) -> None:

@@ -3,20 +3,16 @@ the simulator's state and on the Service's status, annotations and Events."""
 
 from __future__ import annotations
 
+from tests.reconcile.conftest import ports
+
 INTERNAL = "service.beta.kubernetes.io/openstack-internal-load-balancer"
 A = "loadbalancer.openstack.org/"
-
-
-def _ports(*numbers: int, protocol: str = "TCP") -> list[dict]:
-    return [{"name": f"p{n}", "port": n, "protocol": protocol} for n in numbers]
 
 
 def test_etp_local_gets_http_monitor_on_health_check_port(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.41")
-    env.create_service(
-        "web", _ports(80), {A + "enable-health-monitor": "true"}, externalTrafficPolicy="Local"
-    )
+    env.create_service("web", ports(80), {A + "enable-health-monitor": "true"}, externalTrafficPolicy="Local")
     env.drive("web")
 
     hcnp = env.service("web").spec.health_check_node_port
@@ -37,7 +33,7 @@ def test_etp_local_gets_http_monitor_on_health_check_port(reconcile_env):
 def test_proxy_protocol_pool_and_status(reconcile_env):
     env = reconcile_env(enable_ingress_hostname="true")
     env.add_node("a", "10.0.0.42")
-    env.create_service("web", _ports(80), {A + "proxy-protocol": "v2"})
+    env.create_service("web", ports(80), {A + "proxy-protocol": "v2"})
     env.drive("web")
     [pool] = env.octavia("pools")
     assert pool["protocol"] == "PROXYV2"
@@ -55,7 +51,7 @@ def test_proxy_protocol_pool_and_status(reconcile_env):
 def test_x_forwarded_for_switches_listener_protocol_safely(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.43")
-    env.create_service("web", _ports(80))
+    env.create_service("web", ports(80))
     env.drive("web")
 
     env.patch_service("web", {"metadata": {"annotations": {A + "x-forwarded-for": "true"}}})
@@ -73,7 +69,7 @@ def test_x_forwarded_for_switches_listener_protocol_safely(reconcile_env):
 def test_source_ranges_and_limits_update_in_place(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.44")
-    env.create_service("web", _ports(80), loadBalancerSourceRanges=["10.1.0.0/16"])
+    env.create_service("web", ports(80), loadBalancerSourceRanges=["10.1.0.0/16"])
     env.drive("web")
     [listener] = env.octavia("listeners")
     assert listener["allowed_cidrs"] == ["10.1.0.0/16"]
@@ -98,7 +94,7 @@ def test_load_balancer_ip_reuses_available_floating_ip(reconcile_env):
     env.add_node("a", "10.0.0.45")
     conn = env.sim.connect()
     fip = conn.network.create_ip(floating_network_id=env.ids.public_network)
-    env.create_service("web", _ports(80), loadBalancerIP=fip.floating_ip_address)
+    env.create_service("web", ports(80), loadBalancerIP=fip.floating_ip_address)
     env.drive("web")
     [lb] = env.lbs()
     [only] = env.fips()
@@ -113,10 +109,10 @@ def test_load_balancer_ip_reuses_available_floating_ip(reconcile_env):
 def test_load_balancer_ip_attached_elsewhere_is_not_available(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.46")
-    env.create_service("one", _ports(80))
+    env.create_service("one", ports(80))
     env.drive("one")
     taken = env.fips()[0]["floating_ip_address"]
-    env.create_service("two", _ports(81), loadBalancerIP=taken)
+    env.create_service("two", ports(81), loadBalancerIP=taken)
     error = env.drive_error("two")
     assert f"floating IP {taken} is not available" in str(error)
     assert (
@@ -131,7 +127,7 @@ def test_load_balancer_ip_attached_elsewhere_is_not_available(reconcile_env):
 def test_internal_and_switch_to_external_and_back(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.47")
-    env.create_service("web", _ports(80), {INTERNAL: "true"})
+    env.create_service("web", ports(80), {INTERNAL: "true"})
     env.drive("web")
     [lb] = env.lbs()
     assert env.fips() == []
@@ -151,7 +147,7 @@ def test_internal_and_switch_to_external_and_back(reconcile_env):
 def test_keep_floatingip_survives_deletion(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.48")
-    env.create_service("web", _ports(80), {A + "keep-floatingip": "true"})
+    env.create_service("web", ports(80), {A + "keep-floatingip": "true"})
     env.drive("web")
     [fip] = env.fips()
     env.delete_service("web")
@@ -170,7 +166,7 @@ def test_class_selects_floating_subnet_by_pattern(reconcile_env):
             "floating-subnet = public-sub*\n"
         )
     env.add_node("a", "10.0.0.49")
-    env.create_service("web", _ports(80), {A + "class": "pub"})
+    env.create_service("web", ports(80), {A + "class": "pub"})
     env.drive("web")
     [fip] = env.fips()
     assert fip["floating_ip_address"].startswith("172.24.4.")
@@ -180,7 +176,7 @@ def test_error_build_is_deleted_and_recreated(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.50")
     env.sim.control.error_builds(1)
-    env.create_service("web", _ports(80))
+    env.create_service("web", ports(80))
     outcome = env.drive("web")
     assert any("has gone into ERROR state" in e and "will be retried" in e for e in outcome.errors)
     [lb] = env.lbs()
@@ -193,7 +189,7 @@ def test_error_build_is_deleted_and_recreated(reconcile_env):
 def test_deletion_completes_when_load_balancer_already_gone(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.51")
-    env.create_service("web", _ports(80))
+    env.create_service("web", ports(80))
     env.drive("web")
     [lb] = env.lbs()
     conn = env.sim.connect()
@@ -206,7 +202,7 @@ def test_deletion_completes_when_load_balancer_already_gone(reconcile_env):
 def test_type_change_cleans_up_and_drops_annotations(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.52")
-    env.create_service("web", _ports(80))
+    env.create_service("web", ports(80))
     env.drive("web")
     env.patch_service("web", {"spec": {"type": "ClusterIP"}})
     env.drive("web")
@@ -223,7 +219,7 @@ def test_tls_termination_and_hostname_status(reconcile_env):
     env.add_node("a", "10.0.0.53")
     ref = "https://barbican.example/v1/containers/5f0c4d4e-8d4b-4c6f-9e21-5a7b0c3d4e5f"
     env.create_service(
-        "web", _ports(443), {A + "default-tls-container-ref": ref, A + "hostname": "shop.example.com"}
+        "web", ports(443), {A + "default-tls-container-ref": ref, A + "hostname": "shop.example.com"}
     )
     env.drive("web")
     [listener] = env.octavia("listeners")

@@ -11,14 +11,12 @@ from typing import Any
 
 import pytest
 
+from tests.reconcile.conftest import ports
+
 INTERNAL = "service.beta.kubernetes.io/openstack-internal-load-balancer"
 A = "loadbalancer.openstack.org/"
 LB_ID = A + "load-balancer-id"
 LB_ADDRESS = A + "load-balancer-address"
-
-
-def _ports(*numbers: int) -> list[dict[str, Any]]:
-    return [{"name": f"p{n}", "port": n, "protocol": "TCP"} for n in numbers]
 
 
 def _lb(env, name: str) -> dict[str, Any]:
@@ -86,7 +84,7 @@ def test_node_selector_annotation_chooses_members(reconcile_env):
     env = reconcile_env()
     env.add_node("web", "10.0.0.150", tier="web")
     env.add_node("db", "10.0.0.151", tier="db")
-    env.create_service("sel", _ports(80), {A + "node-selector": "tier=web"})
+    env.create_service("sel", ports(80), {A + "node-selector": "tier=web"})
     env.drive("sel")
     lb = _lb(env, "sel")
     assert [m["address"] for m in _members(env, lb)] == ["10.0.0.150"]
@@ -106,7 +104,7 @@ def test_empty_node_selector_annotation_overrides_cloud_conf(reconcile_env):
     env = reconcile_env(node_selector=f"octavia-lb.test/pick={pick}")
     env.add_node("a", "10.0.0.152", **{"octavia-lb.test/pick": pick})
     env.add_node("b", "10.0.0.153")
-    env.create_service("all", _ports(80))
+    env.create_service("all", ports(80))
     env.drive("all")
     lb = _lb(env, "all")
     assert [m["address"] for m in _members(env, lb)] == ["10.0.0.152"]
@@ -125,8 +123,8 @@ def test_member_subnet_from_annotation_else_cloud_conf(reconcile_env):
     annotated_subnet = _add_subnet(env, env.ids.private_network, "10.0.8.0/24")
     env.reconcile_conf_append(f"member-subnet-id = {conf_subnet.id}\n")
     env.add_node("a", "10.0.0.154")
-    env.create_service("conf", _ports(80))
-    env.create_service("ann", _ports(81), {A + "member-subnet-id": annotated_subnet.id})
+    env.create_service("conf", ports(80))
+    env.create_service("ann", ports(81), {A + "member-subnet-id": annotated_subnet.id})
     env.drive("conf")
     env.drive("ann")
 
@@ -158,7 +156,7 @@ def test_floating_network_annotation_wins_over_cloud_conf(reconcile_env):
     env = reconcile_env()
     network, subnet = _second_external_network(env, "172.30.1.0/24")
     env.add_node("a", "10.0.0.155")
-    env.create_service("fnet", _ports(80), {A + "floating-network-id": network.id})
+    env.create_service("fnet", ports(80), {A + "floating-network-id": network.id})
     env.drive("fnet")
 
     lb = _lb(env, "fnet")
@@ -173,7 +171,7 @@ def test_floating_subnet_id_annotation_places_the_floating_ip(reconcile_env):
     env = reconcile_env()
     subnet = _add_subnet(env, env.ids.public_network, "172.24.9.0/24")
     env.add_node("a", "10.0.0.156")
-    env.create_service("fsub", _ports(80), {A + "floating-subnet-id": subnet.id})
+    env.create_service("fsub", ports(80), {A + "floating-subnet-id": subnet.id})
     env.drive("fsub")
 
     lb = _lb(env, "fsub")
@@ -203,7 +201,7 @@ def test_floating_subnet_tags_annotation_places_the_floating_ip(
     chosen = _add_subnet(env, env.ids.public_network, tagged)
     env.sim.connect().network.set_tags(chosen, [tag])
     env.add_node("a", node_ip)
-    env.create_service("ftag", _ports(80), {A + "floating-subnet-tags": form.format(tag=tag)})
+    env.create_service("ftag", ports(80), {A + "floating-subnet-tags": form.format(tag=tag)})
     env.drive("ftag")
 
     lb = _lb(env, "ftag")
@@ -215,7 +213,7 @@ def test_floating_subnet_tags_annotation_places_the_floating_ip(
 def test_floating_subnet_outside_floating_network_is_an_error(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.158")
-    env.create_service("fbad", _ports(80), {A + "floating-subnet-id": env.ids.private_subnet})
+    env.create_service("fbad", ports(80), {A + "floating-subnet-id": env.ids.private_subnet})
 
     error = env.drive_error("fbad")
 
@@ -236,7 +234,7 @@ def test_floating_subnet_outside_floating_network_is_an_error(reconcile_env):
 def test_keep_floatingip_switch_to_internal_detaches_and_keeps(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.159")
-    env.create_service("keep", _ports(80), {A + "keep-floatingip": "true"})
+    env.create_service("keep", ports(80), {A + "keep-floatingip": "true"})
     env.drive("keep")
     lb = _lb(env, "keep")
     (fip,) = _fips_on(env, lb)
@@ -258,7 +256,7 @@ def test_load_balancer_ip_creates_floating_ip_with_that_address(reconcile_env):
     wanted = "172.24.4.201"
     assert [f for f in env.fips() if f["floating_ip_address"] == wanted] == []
     env.add_node("a", "10.0.0.160")
-    env.create_service("pinned", _ports(80), loadBalancerIP=wanted)
+    env.create_service("pinned", ports(80), loadBalancerIP=wanted)
     env.drive("pinned")
 
     lb = _lb(env, "pinned")
@@ -278,7 +276,7 @@ def test_load_balancer_ip_creates_floating_ip_with_that_address(reconcile_env):
 def test_lb_method_change_updates_pool_in_place(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.161")
-    env.create_service("algo", _ports(80), {A + "lb-method": "ROUND_ROBIN"})
+    env.create_service("algo", ports(80), {A + "lb-method": "ROUND_ROBIN"})
     env.drive("algo")
     lb = _lb(env, "algo")
     before = _pool(env, lb)
@@ -313,7 +311,7 @@ def _timeout_annotations(connect: int, data: int, inspect: int) -> dict[str, str
 def test_member_timeouts_land_on_listener_and_update_in_place(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.162")
-    env.create_service("tmo", _ports(80), _timeout_annotations(3000, 40000, 100))
+    env.create_service("tmo", ports(80), _timeout_annotations(3000, 40000, 100))
     env.drive("tmo")
     lb = _lb(env, "tmo")
     (listener,) = _listeners(env, lb)
@@ -348,7 +346,7 @@ def _monitor_values(monitor: dict[str, Any]) -> tuple[int, int, int, int]:
 def test_monitor_parameters_land_on_monitor(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.163")
-    env.create_service("hm", _ports(80), _monitor_annotations(7, 4, 2, 4))
+    env.create_service("hm", ports(80), _monitor_annotations(7, 4, 2, 4))
     env.drive("hm")
     lb = _lb(env, "hm")
     monitor = _monitor(env, lb)
@@ -370,7 +368,7 @@ def test_monitor_parameters_land_on_monitor(reconcile_env):
 def test_session_affinity_client_ip_is_source_ip_persistence(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.164")
-    env.create_service("sticky", _ports(80), sessionAffinity="ClientIP")
+    env.create_service("sticky", ports(80), sessionAffinity="ClientIP")
     env.drive("sticky")
     lb = _lb(env, "sticky")
     pool = _pool(env, lb)
@@ -393,7 +391,7 @@ def _stored_ingress(env, name: str) -> list[dict[str, Any]]:
 def test_proxy_protocol_v1_and_true_give_proxy_pool(reconcile_env):
     env = reconcile_env()
     env.add_node("a", "10.0.0.165")
-    env.create_service("proxy", _ports(80), {A + "proxy-protocol": "v1"})
+    env.create_service("proxy", ports(80), {A + "proxy-protocol": "v1"})
     env.drive("proxy")
     lb = _lb(env, "proxy")
     pool = _pool(env, lb)
@@ -420,7 +418,7 @@ def test_forced_internal_when_no_floating_network_can_be_found(reconcile_env):
     conn.network.update_network(env.ids.public_network, is_router_external=False)
     try:
         env.add_node("a", "10.0.0.166")
-        env.create_service("noext", _ports(80))
+        env.create_service("noext", ports(80))
         env.drive("noext")
     finally:
         conn.network.update_network(env.ids.public_network, is_router_external=True)

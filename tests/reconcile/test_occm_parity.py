@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from tests.reconcile.conftest import ports
 from tests.reconcile.test_more_features import (
     INTERNAL,
     A,
@@ -17,7 +18,6 @@ from tests.reconcile.test_more_features import (
     _ingress_ip,
     _lb,
     _members,
-    _ports,
 )
 from tests.reconcile.test_security_groups import _add_node_with_port, _group, _ingress, _rules
 
@@ -48,7 +48,7 @@ def test_forced_internal_attaches_a_free_floating_ip_named_by_load_balancer_ip(r
     fip = _free_fip(env)
     env.add_node("a", "10.0.0.201")
     with no_external_network(env):
-        env.create_service("fixed", _ports(80), loadBalancerIP=fip["floating_ip_address"])
+        env.create_service("fixed", ports(80), loadBalancerIP=fip["floating_ip_address"])
         env.drive("fixed")
     lb = _lb(env, "fixed")
     assert lb["vip_address"] != fip["floating_ip_address"]
@@ -63,7 +63,7 @@ def test_forced_internal_keeps_the_floating_ip_already_on_the_vip_port(reconcile
     """The floating network goes away after the floating IP was made: OCCM keeps serving it."""
     env = reconcile_env(floating_network_id="")
     env.add_node("a", "10.0.0.202")
-    env.create_service("web", _ports(80), {A + "floating-network-id": env.ids.public_network})
+    env.create_service("web", ports(80), {A + "floating-network-id": env.ids.public_network})
     env.drive("web")
     lb = _lb(env, "web")
     (fip,) = _fips_on(env, lb)
@@ -78,7 +78,7 @@ def test_forced_internal_without_a_floating_ip_serves_the_vip_with_the_warning(r
     env = reconcile_env(floating_network_id="")
     env.add_node("a", "10.0.0.203")
     with no_external_network(env):
-        env.create_service("plain", _ports(80), loadBalancerIP="10.0.0.77")
+        env.create_service("plain", ports(80), loadBalancerIP="10.0.0.77")
         env.drive("plain")
     lb = _lb(env, "plain")
     assert lb["vip_address"] != "10.0.0.77", "loadBalancerIP names a floating IP, never the VIP"
@@ -93,7 +93,7 @@ def test_members_stay_on_cloud_conf_subnet_when_the_vip_goes_to_the_annotations_
     env.add_node("a", "10.0.0.204")
     # internal: the new subnet has no router to the floating network
     internal = {A + "subnet-id": vip_subnet.id, INTERNAL: "true"}
-    env.create_service("split", _ports(80), internal)
+    env.create_service("split", ports(80), internal)
     env.drive("split")
     lb = _lb(env, "split")
     assert lb["vip_subnet_id"] == vip_subnet.id and _in("10.0.9.0/24", lb["vip_address"])
@@ -106,7 +106,7 @@ def test_health_check_node_port_is_opened_without_an_http_monitor(reconcile_env)
     env = reconcile_env(manage_security_groups="true")
     _add_node_with_port(env, "a")
     env.create_service(
-        "local", _ports(80), {A + "enable-health-monitor": "false"}, externalTrafficPolicy="Local"
+        "local", ports(80), {A + "enable-health-monitor": "false"}, externalTrafficPolicy="Local"
     )
     env.drive("local")
     service = env.service("local")
@@ -125,7 +125,7 @@ def test_service_without_ip_families_gets_an_ipv6_only_node_as_member(reconcile_
     env.add_node("v4", "10.0.0.206")
     six = f"fd00::{uuid.uuid4().int % 0xFFFF:x}"
     env.add_node("v6", six)
-    env.create_service("any", _ports(80))
+    env.create_service("any", ports(80))
     assert not env.service("any").spec.ip_families, "this API server keeps no ipFamilies"
     env.drive("any")
     addresses = sorted(m["address"] for m in _members(env, _lb(env, "any")))
@@ -143,7 +143,7 @@ def test_ipv6_vip_skips_the_floating_ip_and_names_the_address(reconcile_env):
     )
     env.add_node("a", "10.0.0.207")
     # IPv6 source ranges: Octavia refuses the IPv4 default on an IPv6 VIP (for OCCM too)
-    env.create_service("six", _ports(80), {A + "subnet-id": six.id}, loadBalancerSourceRanges=["::/0"])
+    env.create_service("six", ports(80), {A + "subnet-id": six.id}, loadBalancerSourceRanges=["::/0"])
     env.drive("six")
     lb = _lb(env, "six")
     assert ":" in lb["vip_address"] and _fips_on(env, lb) == []

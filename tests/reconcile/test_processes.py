@@ -5,10 +5,7 @@ Nothing calls the reconcile directly here; the test only writes Services and Nod
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
-
+from tests.polling import wait_for
 from tests.reconcile.conftest import purge_finished_namespaces
 
 WORKER_ENV = {
@@ -18,16 +15,6 @@ WORKER_ENV = {
     "OCTAVIA_LB_VISIBILITY_TIMEOUT": "120",
     "OCTAVIA_LB_REQUEUE_COUNTDOWN": "0.5",
 }
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def _ingress(env, name: str) -> str | None:

@@ -10,8 +10,9 @@ from typing import Any
 
 import httpx
 
+from tests.polling import wait_for
 from tests.reconcile.conftest import purge_finished_namespaces
-from tests.reconcile.test_processes import WORKER_ENV, wait_for
+from tests.reconcile.test_processes import WORKER_ENV
 
 RESYNC = 3.0
 SLACK = 8.0  # the drift check, the queue and a reconcile of a few steps, on a loaded 2-core machine

@@ -22,6 +22,7 @@ from octavia_lb.worker.cloud.observed import (
 )
 from octavia_lb.worker.plan.steps import CreateMember, DeleteMember
 from octavia_lb.worker.reconcile import memo
+from tests.reconcile.conftest import ports
 
 LBAAS = "/load-balancer/v2.0/lbaas"
 MEMBERS = f"{LBAAS}/pools/{{pool_id}}/members"
@@ -34,10 +35,6 @@ WRITES = {
     "delete member": f"DELETE {MEMBERS}/{{id}}",
     "batch members": f"PUT {MEMBERS}",
 }
-
-
-def _ports(*numbers: int) -> list[dict]:
-    return [{"name": f"p{n}", "port": n, "protocol": "TCP"} for n in numbers]
 
 
 def _writes(env) -> dict[str, int]:
@@ -73,7 +70,7 @@ def test_serial_mode_creates_step_by_step_and_members_one_by_one(reconcile_env):
     env.add_node("a", "10.0.0.61")
     env.add_node("b", "10.0.0.62")
     env.sim.control.clear_counts()
-    env.create_service("web", _ports(80, 443))
+    env.create_service("web", ports(80, 443))
 
     outcome = env.drive("web")
 

@@ -6,36 +6,14 @@ balancers that another cluster or a person made, and compares those before and a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes.client import ApiClient
-from octavia_lb_devkit.controlplane.cluster import Cluster
 
-from tests.fixtures.simulator import OpenStackSim
-from tests.reconcile.conftest import Env, EnvFactory, env_factory
+from tests.reconcile.conftest import Env, ports
 
 pytestmark = pytest.mark.cluster
 A = "loadbalancer.openstack.org/"
-
-
-@pytest.fixture
-def make_env(
-    sim: OpenStackSim,
-    cluster: Cluster,
-    kube_api: ApiClient,
-    namespace: str,
-    redis_server: str,
-    tmp_path: Path,
-) -> Iterator[EnvFactory]:
-    with env_factory(sim, cluster, kube_api, namespace, redis_server, tmp_path) as make:
-        yield make
-
-
-def _ports(*numbers: int) -> list[dict[str, Any]]:
-    return [{"name": f"p{n}", "port": n, "protocol": "TCP"} for n in numbers]
 
 
 def foreign_lb(env: Env, name: str, tags: list[str], listener_port: int) -> str:
@@ -82,15 +60,15 @@ def snapshot(env: Env, lb_id: str, exclude_tags: tuple[str, ...] = ()) -> dict[s
     }
 
 
-def test_another_clusters_load_balancer_for_the_same_service_is_left_alone(make_env) -> None:
-    env = make_env()
+def test_another_clusters_load_balancer_for_the_same_service_is_left_alone(reconcile_env) -> None:
+    env = reconcile_env()
     env.add_node("a", "10.0.0.71")
     theirs = f"kube_service_othercluster_{env.namespace}_web"
     lb_id = foreign_lb(env, theirs, [theirs], 80)
     before = snapshot(env, lb_id)
     assert before["listeners"] and before["pools"], "control: the foreign LB has parts that could be touched"
 
-    env.create_service("web", _ports(80))
+    env.create_service("web", ports(80))
     env.drive("web")
     ours = [lb for lb in env.lbs() if lb["id"] != lb_id]
     cluster_name = env.context.settings.cluster_name
@@ -104,14 +82,14 @@ def test_another_clusters_load_balancer_for_the_same_service_is_left_alone(make_
     assert snapshot(env, lb_id) == before
 
 
-def test_sharing_by_id_touches_only_this_services_listener_and_tag(make_env) -> None:
-    env = make_env()
+def test_sharing_by_id_touches_only_this_services_listener_and_tag(reconcile_env) -> None:
+    env = reconcile_env()
     env.add_node("a", "10.0.0.72")
     theirs = f"kube_service_othercluster_{env.namespace}_owner"
     lb_id = foreign_lb(env, theirs, [theirs], 443)
     before = snapshot(env, lb_id)
 
-    env.create_service("guest", _ports(8080), {A + "load-balancer-id": lb_id})
+    env.create_service("guest", ports(8080), {A + "load-balancer-id": lb_id})
     env.drive("guest")
     mine = f"kube_service_{env.context.settings.cluster_name}_{env.namespace}_guest"
     [lb] = [lb for lb in env.lbs() if lb["id"] == lb_id]
@@ -125,13 +103,13 @@ def test_sharing_by_id_touches_only_this_services_listener_and_tag(make_env) -> 
     assert not [li for li in env.octavia("listeners") if li["protocol_port"] == 8080]
 
 
-def test_a_port_taken_by_the_foreign_owner_is_refused_without_any_change(make_env) -> None:
-    env = make_env()
+def test_a_port_taken_by_the_foreign_owner_is_refused_without_any_change(reconcile_env) -> None:
+    env = reconcile_env()
     env.add_node("a", "10.0.0.73")
     lb_id = foreign_lb(env, "hand-made", [], 443)
     before = snapshot(env, lb_id)
 
-    env.create_service("clash", _ports(443), {A + "load-balancer-id": lb_id})
+    env.create_service("clash", ports(443), {A + "load-balancer-id": lb_id})
     error = env.drive_error("clash")
     assert "the listener port 443 already exists" in str(error)
     assert snapshot(env, lb_id) == before, "the refused Service left no tag, listener or pool"

@@ -8,7 +8,6 @@ its certificate signed by a test CA that clients are given through `ssl_ca_certs
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from octavia_lb.worker.runtime import queueing
 from octavia_lb.worker.runtime.celery_app import create_app
 from octavia_lb.worker.settings import from_env_and_args
 from tests.fixtures.worker import ProcessStarter, QueueEnv
+from tests.polling import wait_for
 from tests.worker_queue.targets import calls_key
 
 PASSWORD = "rEd1s-pw-7f3a9c"  # distinctive, so a leak into a log is found by grep
@@ -58,7 +58,12 @@ def tls_redis(tmp_path: Path, tls_certs: CertFiles) -> Iterator[TlsRedis]:
     process = start_process("redis-tls", argv, log_path=tmp_path / "redis-tls.log", cwd=tmp_path)
     server = TlsRedis(process, port)
     try:
-        _wait(lambda: _pings(server.url(tls_certs.ca_cert)), 10, "the TLS redis-server to answer PING")
+        wait_for(
+            "the TLS redis-server to answer PING",
+            lambda: _pings(server.url(tls_certs.ca_cert)),
+            10,
+            interval=0.1,
+        )
         yield server
     finally:
         process.stop()
@@ -71,22 +76,18 @@ def _pings(url: str) -> bool:
         return False
 
 
-def _wait(check, timeout: float, what: str) -> None:  # noqa: ANN001 - a small local poller
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 def _round_trip(url: str, queue_env: QueueEnv, start_worker: ProcessStarter, name: str) -> str:
     """Start a real worker on `url`, enqueue a reconcile there, wait for the worker to run it; its log."""
     worker = start_worker(OCTAVIA_LB_REDIS_URL=url)
     app = create_app(from_env_and_args(env={**queue_env.env, "OCTAVIA_LB_REDIS_URL": url}))
     client = redis.Redis.from_url(url)
     assert queueing.enqueue_reconcile(app, client, NS, name)
-    _wait(lambda: client.llen(calls_key(NS, name)) == 1, 20, f"the worker to run {name} over {url[:9]}")
+    wait_for(
+        f"the worker to run {name} over {url[:9]}",
+        lambda: client.llen(calls_key(NS, name)) == 1,
+        20,
+        interval=0.1,
+    )
     assert json.loads(client.lindex(calls_key(NS, name), 0))["action"] == "ok"
     worker.stop()
     return worker.log
@@ -118,8 +119,12 @@ def test_a_worker_without_the_password_says_so_and_runs_nothing(
     auth_redis: RedisServer, start_worker: ProcessStarter
 ) -> None:
     worker = start_worker(OCTAVIA_LB_REDIS_URL=f"redis://127.0.0.1:{auth_redis.port}/0", wait=False)
-    _wait(lambda: "Authentication required" in worker.log or not worker.managed.running(), 30,
-          "the worker to report the missing password")
+    wait_for(
+        "the worker to report the missing password",
+        lambda: "Authentication required" in worker.log or not worker.managed.running(),
+        30,
+        interval=0.1,
+    )
     assert "Authentication required" in worker.log, worker.log[-2000:]
     assert "ready." not in worker.log
     worker.stop()

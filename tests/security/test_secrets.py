@@ -12,7 +12,6 @@ import copy
 import json
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -32,19 +31,14 @@ from octavia_lb.worker.settings import Settings
 from tests.fixtures.simulator import OpenStackSim
 from tests.fixtures.webhook import webhook_process
 from tests.fixtures.worker import ProcessStarter, QueueEnv
+from tests.polling import wait_for
 from tests.reconcile.conftest import SELECTOR_LABEL, cloud_ids, lb_section
+from tests.reconcile.test_processes import WORKER_ENV
 
 PASSWORD = "pw-Zq8vN3kL7xT2-secret"
 APP_SECRET = "ac-Hh4Rr9Ww1Yy6-secret"
 SECRETS = (PASSWORD, APP_SECRET)
 REPO = Path(__file__).resolve().parents[2]
-WORKER_ENV = {
-    "OCTAVIA_LB_RECONCILE_TARGET": "octavia_lb.worker.reconcile.run:reconcile_service",
-    "OCTAVIA_LB_TASK_SOFT_TIME_LIMIT": "25",
-    "OCTAVIA_LB_TASK_TIME_LIMIT": "30",
-    "OCTAVIA_LB_VISIBILITY_TIMEOUT": "120",
-    "OCTAVIA_LB_REQUEUE_COUNTDOWN": "0.5",
-}
 
 
 def _seed() -> dict[str, Any]:
@@ -72,15 +66,6 @@ def global_section(url: str, auth: str) -> str:
     if auth == "application-credential":
         lines.append("application-credential-id = ac123")
     return "\n".join(lines) + "\n"
-
-
-def _wait(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def _events(core: client.CoreV1Api, namespace: str) -> list[dict[str, Any]]:
@@ -151,13 +136,13 @@ def _exercise(  # noqa: PLR0913 - the test's real parts, passed through
         }
         for body in (good, broken):
             core.create_namespaced_service(namespace, body)
-        _wait("a failure Event for broken", lambda: _failed(core, namespace, "broken"))
+        wait_for("a failure Event for broken", lambda: _failed(core, namespace, "broken"))
         if auth == "wrong-password":
-            _wait("a failure Event for good", lambda: _failed(core, namespace, "good"))
+            wait_for("a failure Event for good", lambda: _failed(core, namespace, "good"))
         else:
-            _wait("an address for good", lambda: _address(core, namespace, "good"))
+            wait_for("an address for good", lambda: _address(core, namespace, "good"))
             core.delete_namespaced_service("good", namespace, _preload_content=False)
-            _wait("good to be cleaned up", lambda: "good" not in _names(core, namespace))
+            wait_for("good to be cleaned up", lambda: "good" not in _names(core, namespace))
         lint = _lint(conf, tmp_path)
         webhook_log = hook.stderr()
     # control: the grep below reads logs that talk about this run

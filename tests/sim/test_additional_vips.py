@@ -13,11 +13,6 @@ from openstack import exceptions as sdk_exc
 from tests.sim.helpers import lb_url, private_subnet, raw, wait_active
 
 
-@pytest.fixture
-def conn(sim):
-    return sim.connect("sim")
-
-
 def v6_subnet(conn):
     return conn.network.find_subnet("private-subnet-v6", ignore_missing=False)
 

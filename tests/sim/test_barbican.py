@@ -20,11 +20,6 @@ MISSING = "00000000-0000-4000-8000-000000000000"  # a well-formed UUID4 nothing 
 DENIED = "attempt not allowed - please review your user/project privileges"
 
 
-@pytest.fixture
-def conn(sim):
-    return sim.connect("sim")
-
-
 def km_url(sim_url: str, path: str = "") -> str:
     return f"{sim_url}/key-manager/v1{path}"
 

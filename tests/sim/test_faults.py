@@ -13,11 +13,6 @@ from tests.sim.helpers import private_subnet, wait_active
 LB_POST = "POST /load-balancer/v2.0/lbaas/loadbalancers"
 
 
-@pytest.fixture
-def conn(sim):
-    return sim.connect("sim")
-
-
 def test_fail_next_n_calls_of_a_route(conn, sim):
     sim.control.fail_next(LB_POST, 503, count=2, message="octavia is busy")
     subnet = private_subnet(conn)

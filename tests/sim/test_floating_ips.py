@@ -11,11 +11,6 @@ from tests.sim.helpers import net_url, raw
 
 
 @pytest.fixture
-def conn(sim):
-    return sim.connect("sim")
-
-
-@pytest.fixture
 def public(conn):
     return conn.network.find_network("public", ignore_missing=False)
 

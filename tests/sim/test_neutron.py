@@ -8,11 +8,6 @@ from openstack import exceptions as sdk_exc
 from tests.sim.helpers import net_url, raw
 
 
-@pytest.fixture
-def conn(sim):
-    return sim.connect("sim")
-
-
 def test_seeded_networks_and_external_filter(conn):
     external = [n.name for n in conn.network.networks(is_router_external=True)]
     assert external == ["public"]
@@ -221,24 +216,18 @@ def test_members_cannot_change_quotas_or_create_external_networks(sim):
 
 def test_security_groups_and_rules(conn):
     group = conn.network.create_security_group(name="web")
-    rule = conn.network.create_security_group_rule(
-        security_group_id=group.id,
-        direction="ingress",
-        protocol="tcp",
-        port_range_min=80,
-        port_range_max=80,
-        remote_ip_prefix="0.0.0.0/0",
-    )
+    http_in = {
+        "security_group_id": group.id,
+        "direction": "ingress",
+        "protocol": "tcp",
+        "port_range_min": 80,
+        "port_range_max": 80,
+        "remote_ip_prefix": "0.0.0.0/0",
+    }
+    rule = conn.network.create_security_group_rule(**http_in)
     assert rule.ether_type == "IPv4"
     with pytest.raises(sdk_exc.ConflictException, match="already exists"):
-        conn.network.create_security_group_rule(
-            security_group_id=group.id,
-            direction="ingress",
-            protocol="tcp",
-            port_range_min=80,
-            port_range_max=80,
-            remote_ip_prefix="0.0.0.0/0",
-        )
+        conn.network.create_security_group_rule(**http_in)  # the same rule again
     rules = conn.network.get_security_group(group.id).security_group_rules
     # Neutron gives every new group an egress rule per ethertype
     assert sorted((r["direction"], r["ethertype"]) for r in rules if r["id"] != rule.id) == [

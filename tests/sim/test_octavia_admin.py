@@ -10,11 +10,6 @@ from openstack import exceptions as sdk_exc
 from tests.sim.helpers import lb_url, private_subnet, raw, wait_active
 
 
-@pytest.fixture
-def conn(sim):
-    return sim.connect("sim")
-
-
 def test_seeded_flavors_and_zone(conn):
     assert sorted(f.name for f in conn.load_balancer.flavors()) == ["ha", "small"]
     assert [z.name for z in conn.load_balancer.availability_zones()] == ["az1"]

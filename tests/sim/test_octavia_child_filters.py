@@ -13,11 +13,6 @@ from tests.sim.helpers import lb_url, private_subnet, raw, wait_active
 MONITOR = {"type": "HTTP", "delay": 3, "timeout": 2, "max_retries": 2}
 
 
-@pytest.fixture
-def conn(sim):
-    return sim.connect("sim")
-
-
 def _tree(conn: Any, sim: Any, name: str) -> dict[str, Any]:
     """A load balancer with a listener, its default pool (one member, one monitor) and a second bare pool."""
     lb = conn.load_balancer.create_load_balancer(name=name, vip_subnet_id=private_subnet(conn).id)

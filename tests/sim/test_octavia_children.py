@@ -5,18 +5,7 @@ from __future__ import annotations
 import pytest
 from openstack import exceptions as sdk_exc
 
-from tests.sim.helpers import lb_url, private_subnet, raw, wait_active
-
-
-@pytest.fixture
-def conn(sim):
-    return sim.connect("sim")
-
-
-@pytest.fixture
-def lb(conn):
-    made = conn.load_balancer.create_load_balancer(name="lb1", vip_subnet_id=private_subnet(conn).id)
-    return wait_active(conn, made.id)
+from tests.sim.helpers import lb_url, raw, wait_active
 
 
 @pytest.fixture

@@ -8,11 +8,6 @@ from tests.sim.helpers import lb_url, private_subnet, raw
 
 
 @pytest.fixture
-def conn(sim):
-    return sim.connect("sim")
-
-
-@pytest.fixture
 def lbs(conn):
     subnet = private_subnet(conn)
     tags = [["k8s", "a"], ["k8s", "b"], ["other"], [], ["k8s"]]

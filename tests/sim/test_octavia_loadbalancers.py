@@ -8,17 +8,6 @@ from openstack import exceptions as sdk_exc
 from tests.sim.helpers import lb_url, private_subnet, raw, wait_active
 
 
-@pytest.fixture
-def conn(sim):
-    return sim.connect("sim")
-
-
-@pytest.fixture
-def lb(conn):
-    made = conn.load_balancer.create_load_balancer(name="lb1", vip_subnet_id=private_subnet(conn).id)
-    return wait_active(conn, made.id)
-
-
 def test_create_is_pending_then_active_with_vip_port(conn):
     subnet = private_subnet(conn)
     made = conn.load_balancer.create_load_balancer(name="lb1", vip_subnet_id=subnet.id, tags=["k8s"])

@@ -23,6 +23,7 @@ from octavia_lb.common.config import CloudConfig
 from octavia_lb.common.kube import ServicesCache
 from octavia_lb.webhook.app import create_app
 from tests.fixtures.webhook import RunningWebhook, webhook_thread
+from tests.fuzz.strategies import replace_at
 
 json_values = st.recursive(
     st.none()
@@ -52,22 +53,11 @@ def _paths(value: Any, prefix: tuple = ()) -> Iterator[tuple]:
             yield from _paths(item, (*prefix, index))
 
 
-def _replaced(body: Any, path: tuple, new: Any) -> Any:
-    if not path:
-        return new
-    body = orjson.loads(orjson.dumps(body))
-    target = body
-    for step in path[:-1]:
-        target = target[step]
-    target[path[-1]] = new
-    return body
-
-
 @st.composite
 def mutated_reviews(draw: st.DrawFn) -> bytes:
     seed = draw(st.sampled_from(SEEDS))
     path = draw(st.sampled_from(list(_paths(seed))))
-    return orjson.dumps(_replaced(seed, path, draw(json_values)))
+    return orjson.dumps(replace_at(orjson.loads(orjson.dumps(seed)), path, draw(json_values)))
 
 
 @st.composite

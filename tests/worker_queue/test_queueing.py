@@ -12,19 +12,9 @@ import pytest
 import redis
 
 from octavia_lb.worker.runtime import locks, queueing
-from octavia_lb.worker.runtime.celery_app import OctaviaCelery, create_app
+from octavia_lb.worker.runtime.celery_app import create_app
 from octavia_lb.worker.settings import from_env_and_args
 from tests.fixtures.worker import QueueEnv
-
-
-@pytest.fixture
-def app(queue_env: QueueEnv) -> OctaviaCelery:
-    return create_app(from_env_and_args(env=queue_env.env))
-
-
-@pytest.fixture
-def r(queue_env: QueueEnv) -> redis.Redis:
-    return queue_env.client()
 
 
 def messages(r: redis.Redis, queue: str) -> list[dict]:

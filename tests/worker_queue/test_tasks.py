@@ -9,29 +9,18 @@ from __future__ import annotations
 import json
 import signal
 import time
-from collections.abc import Callable
 from typing import Any
 
-import pytest
 import redis
 
 from octavia_lb.worker.runtime import locks, queueing
-from octavia_lb.worker.runtime.celery_app import OctaviaCelery, create_app
+from octavia_lb.worker.runtime.celery_app import create_app
 from octavia_lb.worker.settings import from_env_and_args
 from tests.fixtures.worker import ProcessStarter, QueueEnv
+from tests.polling import wait_for
 from tests.worker_queue.targets import calls_key, done_key, script_key
 
 NS = "default"
-
-
-@pytest.fixture
-def app(queue_env: QueueEnv) -> OctaviaCelery:
-    return create_app(from_env_and_args(env=queue_env.env))
-
-
-@pytest.fixture
-def r(queue_env: QueueEnv) -> redis.Redis:
-    return queue_env.client()
 
 
 def script(r: redis.Redis, name: str, *actions: str) -> None:
@@ -42,18 +31,10 @@ def calls(r: redis.Redis, name: str) -> list[dict[str, Any]]:
     return [json.loads(raw) for raw in r.lrange(calls_key(NS, name), 0, -1)]
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 def wait_calls(r: redis.Redis, name: str, count: int, timeout: float = 15) -> list[dict[str, Any]]:
-    return wait_for(lambda: len(calls(r, name)) >= count and calls(r, name), timeout, f"{count} calls")
+    return wait_for(
+        f"{count} calls", lambda: len(calls(r, name)) >= count and calls(r, name), timeout, interval=0.05
+    )
 
 
 def test_success_runs_once_and_clears_the_marker(app, r, start_worker: ProcessStarter) -> None:
@@ -152,8 +133,8 @@ def test_two_workers_never_reconcile_one_service_at_once(app, r, start_worker) -
         queueing.enqueue_reconcile(app, r, NS, "svc")
     # The runs that find the lock busy requeue, and requeues that meet a waiting one collapse into it
     # (level-triggered), so two or three runs happen depending on timing; wait until all have settled.
-    wait_for(lambda: r.llen(done_key(NS, "svc")) >= 2, 20, "two runs")
-    wait_for(lambda: _settled(r, app.octavia_settings.queue), 20, "the queue to drain")
+    wait_for("two runs", lambda: r.llen(done_key(NS, "svc")) >= 2, 20, interval=0.05)
+    wait_for("the queue to drain", lambda: _settled(r, app.octavia_settings.queue), 20, interval=0.05)
     assert [c["reason"] for c in calls(r, "svc")][1:] == ["lock-busy"] * (len(calls(r, "svc")) - 1)
     starts = [c["t"] for c in calls(r, "svc")]
     ends = sorted(json.loads(x)["t"] for x in r.lrange(done_key(NS, "svc"), 0, -1))
@@ -189,9 +170,11 @@ def test_load_balancer_lock_turns_contention_into_requeue(app, r, start_worker) 
     wait_calls(r, "a", 1)
     script(r, "b", *["lblock:lb-1/0"] * 10)
     queueing.enqueue_reconcile(app, r, NS, "b")
-    a_done = wait_for(lambda: r.lindex(done_key(NS, "a"), 0), 5, "a to finish")
+    a_done = wait_for("a to finish", lambda: r.lindex(done_key(NS, "a"), 0), 5, interval=0.05)
     a_end = json.loads(a_done)["t"]
-    got = wait_for(lambda: [c for c in calls(r, "b") if c["t"] >= a_end] and calls(r, "b"), 5, "b after a")
+    got = wait_for(
+        "b after a", lambda: [c for c in calls(r, "b") if c["t"] >= a_end] and calls(r, "b"), 5, interval=0.05
+    )
     before = [c for c in got if c["t"] < a_end]
     assert before, "b should have tried while a held lb-1"
     assert all(c["reason"] == "requeue" for c in got[1:])  # contention came back as requeues, not retries
@@ -275,9 +258,10 @@ def test_password_protected_redis(tmp_path, start_worker, queue_env: QueueEnv) -
         client = redis.Redis.from_url(server.url)
         assert queueing.enqueue_reconcile(app, client, NS, "secured")
         wait_for(
+            "the reconcile over an authenticated Redis",
             lambda: client.llen(calls_key(NS, "secured")) == 1,
             15,
-            "the reconcile over an authenticated Redis",
+            interval=0.05,
         )
         assert "s3cret-pw" not in worker.log  # the URL is logged redacted
         worker.stop()
