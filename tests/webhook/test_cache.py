@@ -16,17 +16,14 @@ from octavia_lb.common.config import CloudConfig
 from octavia_lb.common.kube import KubeConfigError, ServicesCache, load_kube_config
 from octavia_lb.common.listwatch import ListWatchSettings
 from octavia_lb.common.rules import Peer
+from tests.polling import wait_for
 
 OTHER_LB = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 FAST = ListWatchSettings(page_size=3, watch_seconds=30, backoff_initial=0.05, backoff_max=0.2)
 
 
 def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
+    wait_for("the condition", check, timeout=timeout, interval=0.02)
 
 
 def on_lb(name: str, lb: str = LB_ID, port: int = 80, namespace: str = "team-a") -> dict:

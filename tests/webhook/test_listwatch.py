@@ -21,16 +21,13 @@ from octavia_lb_devkit.testing.samples import service
 
 from octavia_lb.common.kube import load_kube_config
 from octavia_lb.common.listwatch import ListWatch, ListWatchSettings
+from tests.polling import wait_for
 
 FAST = ListWatchSettings(page_size=2, watch_seconds=30, backoff_initial=0.05, backoff_max=0.2)
 
 
 def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
+    wait_for("the condition", check, timeout=timeout, interval=0.02)
 
 
 class Recorder:
