@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import uuid
 
+from tests.reconcile.conftest import ports
 from tests.reconcile.test_more_features import (
     A,
     _fips_on,
     _in,
     _ingress_ip,
     _lb,
-    _ports,
     _second_external_network,
 )
 
@@ -35,7 +35,7 @@ def test_a_full_matching_subnet_is_skipped_for_the_next_one(reconcile_env) -> No
     conn.network.create_subnet(network_id=network.id, ip_version=4, cidr="172.30.41.0/24", name=f"{prefix}-b")
     env.add_node("a", "10.0.0.191")
     annotations = {A + "floating-network-id": network.id, A + "floating-subnet": f"{prefix}-*"}
-    env.create_service("fallback", _ports(80), annotations)
+    env.create_service("fallback", ports(80), annotations)
     env.drive("fallback")
 
     (fip,) = _fips_on(env, _lb(env, "fallback"))
