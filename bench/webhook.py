@@ -3,6 +3,7 @@
 Run with `python -m bench.webhook`. It starts, on 127.0.0.1, each served the same way (`run_https`: same
 uvicorn settings, TLS context, uvloop, httptools; see bench/baselines.py):
 - `raw`: a plain ASGI app returning a constant AdmissionReview: the ceiling of uvicorn + TLS itself;
+- `parse`: the same, but parsing the review and answering with its uid: the floor of any webhook's work;
 - `fastapi`: a minimal FastAPI app whose `/validate` reads the body and returns the same constant;
 - `octavia-lb webhook` processes against a list+watch stand-in holding 0 or 10,000 LoadBalancer Services.
 wrk POSTs a real ~2 KB CREATE review (`samples.basic_review`, an admissible Service joining a shared load
@@ -157,11 +158,14 @@ def measure_throughput(
     """Median figures per (endpoint, connections) over `runs` interleaved rounds."""
     serve = [*_pin(0), sys.executable, "-m", "bench.baselines"]
     tls = [str(certs.cert), str(certs.key)]
-    with started([*serve, "raw", *tls], REPO) as (_, raw_port), started(
-        [*serve, "fastapi", *tls], REPO
-    ) as (_, fastapi_port):
+    with (
+        started([*serve, "raw", *tls], REPO) as (_, raw_port),
+        started([*serve, "parse", *tls], REPO) as (_, parse_port),
+        started([*serve, "fastapi", *tls], REPO) as (_, fastapi_port),
+    ):
         targets = [
             ("raw", raw_port, lua, (1, 8)),
+            ("parse", parse_port, lua, (1, 8)),
             ("fastapi", fastapi_port, lua, (1, 8)),
             ("webhook", webhook_port, lua, (1, 8)),
             ("no-rules", webhook_port, lua.with_name("skip.lua"), (8,)),
@@ -188,7 +192,7 @@ def print_throughput(
     print(f"{head}{'vs raw':>9}{'vs fastapi':>12}")
     for connections in (1, 8):
         raw, fastapi = results[("raw", connections)], results[("fastapi", connections)]
-        for name in ("raw", "fastapi", "webhook", "no-rules"):
+        for name in ("raw", "parse", "fastapi", "webhook", "no-rules"):
             f = results.get((name, connections))
             if f is not None:
                 print(
@@ -203,6 +207,15 @@ def print_throughput(
         f"the bare uvicorn TLS endpoint the issue names; vs the minimal FastAPI app (not the target): "
         f"{hook.rps / fastapi.rps:.0%}"
     )
+    for connections in (1, 8):
+        parse, raw = results.get(("parse", connections)), results[("raw", connections)]
+        if parse is not None:
+            ours = results[("webhook", connections)]
+            print(
+                f"ceiling at {connections} connection(s): a webhook that only parses the review and echoes "
+                f"its uid runs {parse.rps / raw.rps:.0%} of raw; octavia-lb runs {ours.rps / parse.rps:.0%} "
+                "of that"
+            )
 
 
 def _check_allowed(port: int, ca: Path, body: bytes) -> None:
