@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 
-from octavia_lb.cli import env_default
+from octavia_lb.cli import DEVKIT_COMMANDS, env_default
 
 Subcommands = argparse._SubParsersAction  # argparse's own type for add_subparsers' result
 
 
 def add_sim(sub: Subcommands[argparse.ArgumentParser]) -> None:
-    sim = sub.add_parser("sim", help="run a simulator")
+    sim = sub.add_parser("sim", help=DEVKIT_COMMANDS["sim"])
     sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="WHAT")
     openstack = sim_sub.add_parser("openstack", help="Keystone, Neutron and Octavia over HTTP")
     openstack.add_argument("--host", default="127.0.0.1")
@@ -33,7 +33,7 @@ def add_sim(sub: Subcommands[argparse.ArgumentParser]) -> None:
 
 
 def add_dev(sub: Subcommands[argparse.ArgumentParser]) -> None:
-    dev = sub.add_parser("dev", help="run the whole system locally")
+    dev = sub.add_parser("dev", help=DEVKIT_COMMANDS["dev"])
     dev.add_argument("action", choices=["up", "down", "status"])
     dev.add_argument("--state-dir", default=env_default("DEV_STATE_DIR", ".dev"))
     dev.add_argument(
