@@ -112,13 +112,24 @@ class Env:
         return body
 
     def patch_service(self, name: str, patch: dict[str, Any]) -> None:
-        self.core.patch_namespaced_service(name, self.namespace, patch)
+        self._patch_retrying_conflicts(name, patch)
 
     def set_ports(self, name: str, ports: list[dict[str, Any]]) -> None:
         """Replace spec.ports (a strategic merge would keep ports missing from the patch)."""
-        self.core.patch_namespaced_service(
-            name, self.namespace, [{"op": "replace", "path": "/spec/ports", "value": ports}]
-        )
+        self._patch_retrying_conflicts(name, [{"op": "replace", "path": "/spec/ports", "value": ports}])
+
+    def _patch_retrying_conflicts(self, name: str, patch: dict[str, Any] | list[dict[str, Any]]) -> None:
+        """Patch as a person re-running kubectl would: the 1.20 Service storage reads the Service once and
+        writes it back with that resourceVersion, so a worker writing status or annotations at the same moment
+        makes a spec patch answer 409 even though the patch carries no resourceVersion."""
+        for attempt in range(5):
+            try:
+                self.core.patch_namespaced_service(name, self.namespace, patch)
+                return
+            except ApiException as failure:
+                if failure.status != 409 or attempt == 4:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
 
     def delete_service(self, name: str) -> None:
         # the client cannot decode the Status a delete returns into its Service model
