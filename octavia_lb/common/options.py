@@ -17,6 +17,7 @@ from typing import Any
 from octavia_lb.common import annotations as ann
 from octavia_lb.common import values
 from octavia_lb.common.config import CloudConfig, LoadBalancerClass
+from octavia_lb.common.config_memo import ConfigMemo
 from octavia_lb.common.service import ServiceView, show
 from octavia_lb.common.values import ProxyProtocol, ValueProblem
 
@@ -86,31 +87,27 @@ def read_options(service: Mapping[str, Any], config: CloudConfig) -> tuple[Servi
     return resolve(view, config, problems), problems
 
 
-# Options depend only on cloud.conf, our annotations, spec.ipFamilies and spec.loadBalancerSourceRanges, and
-# most Services of a cluster share a few annotation sets (one chart, many releases; the old and new object
-# of an UPDATE), so each distinct set is resolved once per config. Entries are immutable; the oldest go.
+# Options depend only on cloud.conf, our annotations, spec.ipFamilies and spec.loadBalancerSourceRanges:
+# resolved once per distinct set and config. Entries are immutable.
 MEMO_ENTRIES = 1024
-_memo: dict[int, tuple[CloudConfig, dict[tuple[Any, ...], tuple[ServiceOptions, tuple[str, ...]]]]] = {}
+_memo: ConfigMemo[tuple[ServiceOptions, tuple[str, ...]]] = ConfigMemo(MEMO_ENTRIES)
+
+
+def ours(annotations: Mapping[str, str]) -> frozenset[tuple[str, str]]:
+    """The catalogued annotations (ours and OCCM's service.beta ones): all that options read."""
+    return frozenset(item for item in annotations.items() if item[0] in ann.ANNOTATIONS)
 
 
 def resolve(view: ServiceView, config: CloudConfig, problems: list[str]) -> ServiceOptions:
     """Like `read_options` for an already built view; appends to `problems`."""
-    ours = frozenset(item for item in view.annotations.items() if item[0] in ann.ANNOTATIONS)
-    key = (ours, view.ip_families, view.source_ranges)
-    held = _memo.get(id(config))
-    if held is None or held[0] is not config:  # a new config (or a reused id): start afresh
-        held = _memo[id(config)] = (config, {})
-        if len(_memo) > 8:
-            _memo.pop(next(iter(_memo)))
-    entries = held[1]
-    found = entries.get(key)
-    if found is None:
-        fresh: list[str] = []
-        found = entries[key] = (_resolve(view, config, fresh), tuple(fresh))
-        if len(entries) > MEMO_ENTRIES:
-            entries.pop(next(iter(entries)))
-    problems.extend(found[1])
-    return found[0]
+
+    def fresh() -> tuple[ServiceOptions, tuple[str, ...]]:
+        found: list[str] = []
+        return _resolve(view, config, found), tuple(found)
+
+    options, found = _memo.get(config, (ours(view.annotations), view.ip_families, view.source_ranges), fresh)
+    problems.extend(found)
+    return options
 
 
 def _resolve(view: ServiceView, config: CloudConfig, problems: list[str]) -> ServiceOptions:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import msgspec
+
 from octavia_lb.common import annotations as ann
 from octavia_lb.common.config import CloudConfig
 from octavia_lb.common.options import ServiceOptions
 from octavia_lb.common.service import ServiceView, show
 
 
-@dataclass
+@dataclass(slots=True)
 class Findings:
     """Problems deny the request; warnings are returned to kubectl either way."""
 
@@ -28,8 +30,7 @@ class Findings:
         return any(problem.startswith(key + ":") for problem in self.problems)
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(msgspec.Struct, frozen=True):
     """One review: the Service, its resolved options, cloud.conf and, on UPDATE, the old object."""
 
     view: ServiceView

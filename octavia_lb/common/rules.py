@@ -15,7 +15,8 @@ from typing import Any
 from octavia_lb.common import annotations as ann
 from octavia_lb.common import rules_service, rules_sharing, rules_update
 from octavia_lb.common.config import CloudConfig
-from octavia_lb.common.options import resolve
+from octavia_lb.common.config_memo import ConfigMemo
+from octavia_lb.common.options import ServiceOptions, resolve
 from octavia_lb.common.rule_context import Context, Findings
 from octavia_lb.common.rule_context import Peer as Peer  # re-exported: callers say rules.Peer
 from octavia_lb.common.service import ServiceView
@@ -44,19 +45,26 @@ def peer_of(service: Mapping[str, Any], config: CloudConfig) -> Peer | None:
 
 def peer_of_view(view: ServiceView, config: CloudConfig) -> Peer | None:
     """`peer_of` for an already built view of a managed Service (the webhook builds one view per review)."""
-    raw_id = view.annotations.get(_LB_ID)
-    if raw_id is None:
-        return None
-    try:
-        lb_id = parse_uuid(raw_id)
-    except ValueProblem:
+    lb_id = named_load_balancer(view)
+    if lb_id is None:
         return None
     internal = config.load_balancer.internal_lb or view.annotations.get(ann.INTERNAL) == "true"
     ports = frozenset((port.protocol, port.port) for port in view.ports)
     return Peer(view.namespace, view.name, view.uid, lb_id, internal, ports)
 
 
-@dataclass
+def named_load_balancer(view: ServiceView) -> str | None:
+    """The load-balancer-id the Service names, lower-cased; None when it names none or not a UUID."""
+    raw_id = view.annotations.get(_LB_ID)
+    if raw_id is None:
+        return None
+    try:
+        return parse_uuid(raw_id)
+    except ValueProblem:
+        return None
+
+
+@dataclass(slots=True)
 class Verdict:
     """The outcome of a review: denied when there is any problem; warnings are shown either way."""
 
@@ -94,13 +102,51 @@ def review_view(
         # A Service being deleted only loses things: our worker removes its annotations and finalizer
         # after the cleanup. Denying that would leave it Terminating for ever.
         return Verdict()
+    options, problems, warnings = _alone.get(
+        config, alone_key(view, old), lambda: judge_alone(view, old, config)
+    )
+    findings = Findings(problems=list(problems), warnings=list(warnings))
+    ctx = Context(view=view, options=options, config=config, old=old)
+    rules_sharing.check_sharing(ctx, list(peers), findings)
+    return Verdict(problems=_unique(findings.problems), warnings=_unique(findings.warnings))
+
+
+# The rules that need only the Service and cloud.conf (rules_service, rules_update) read the fields in
+# `alone_key`, so their findings are memoised like options: Services of one chart share them, and so do
+# the old and new object of most UPDATEs. The sharing rules read the live peers and are never memoised.
+_alone: ConfigMemo[tuple[ServiceOptions, tuple[str, ...], tuple[str, ...]]] = ConfigMemo(1024)
+
+
+def alone_key(view: ServiceView, old: ServiceView | None) -> tuple[object, ...]:
+    """Everything `judge_alone` reads: tests/webhook/test_fast_paths.py varies the rest and checks."""
+    return (
+        view.problems,
+        _read_annotations(view.annotations),
+        view.ip_families,
+        view.source_ranges,
+        view.ports,
+        view.external_traffic_policy,
+        None if old is None else _read_annotations(old.annotations),
+    )
+
+
+def _read_annotations(annotations: Mapping[str, str]) -> frozenset[tuple[str, str]]:
+    """The catalogued annotations, and unknown ones under our prefix (check_soft warns about those)."""
+    return frozenset(
+        item for item in annotations.items() if item[0] in ann.ANNOTATIONS or item[0].startswith(ann.PREFIX)
+    )
+
+
+def judge_alone(
+    view: ServiceView, old: ServiceView | None, config: CloudConfig
+) -> tuple[ServiceOptions, tuple[str, ...], tuple[str, ...]]:
+    """Options, problems and warnings of every rule but the sharing ones."""
     findings = Findings(problems=list(view.problems))
     options = resolve(view, config, findings.problems)
     ctx = Context(view=view, options=options, config=config, old=old)
     for rule in _RULES:
         rule(ctx, findings)
-    rules_sharing.check_sharing(ctx, list(peers), findings)
-    return Verdict(problems=_unique(findings.problems), warnings=_unique(findings.warnings))
+    return options, tuple(findings.problems), tuple(findings.warnings)
 
 
 _RULES = (*rules_service.RULES, rules_update.check_immutable)

@@ -14,6 +14,7 @@ from octavia_lb.common import rules
 from octavia_lb.common.config import CloudConfig
 from octavia_lb.common.service import ServiceView
 from octavia_lb.webhook.admission import AdmissionRequest, Operation, allow, deny, finalizer_patch
+from octavia_lb.webhook.request import Subject
 
 
 class Outcome(enum.Enum):
@@ -42,39 +43,27 @@ class Answer:
     outcome: Outcome
 
 
-def _judged(request: AdmissionRequest) -> dict[str, Any] | None:
-    """The Service to judge, with the request's namespace filled in, or None when it is not ours."""
+def _judged(request: AdmissionRequest) -> Subject | None:
+    """The Service to judge, or None when it is not ours."""
     if request.operation not in (Operation.CREATE, Operation.UPDATE) or not request.is_service:
         return None
-    service = request.obj
-    if service is None or not rules.is_managed(service):
-        return None
-    metadata = service.get("metadata") or {}
-    if not metadata.get("namespace") and request.namespace:
-        # the apiserver sets it, but a hand-made review may not; peers are matched by namespace/name
-        service = {**service, "metadata": {**metadata, "namespace": request.namespace}}
-    return service
+    service = request.object
+    return service if service is not None and service.managed else None
 
 
-def _peers(view: ServiceView, config: CloudConfig, cache: PeerSource) -> list[rules.Peer]:
-    me = rules.peer_of_view(view, config)
-    if me is None or not me.load_balancer_id:
-        return []
-    # the cache still holds this Service's previous version on UPDATE; it is not its own peer
-    return [
-        p for p in cache.peers_for(me.load_balancer_id) if (p.namespace, p.name) != (me.namespace, me.name)
-    ]
+def _peers(view: ServiceView, cache: PeerSource) -> Sequence[rules.Peer]:
+    lb_id = rules.named_load_balancer(view)
+    # on UPDATE the cache still holds this Service's previous version: the sharing rules leave it out
+    return cache.peers_for(lb_id) if lb_id else ()
 
 
 def validate(request: AdmissionRequest, config: CloudConfig, cache: PeerSource) -> Answer:
     service = _judged(request)
     if service is None:
         return Answer(allow(request.uid), Outcome.IGNORED)
-    # one view per object serves the shape check, the peer lookup and the rules
-    view = request.view if service is request.obj and request.view else ServiceView.from_dict(service)
-    old = request.old_obj if request.operation is Operation.UPDATE else None
-    old_view = (request.old_view or ServiceView.from_dict(old)) if old is not None else None
-    verdict = rules.review_view(view, old_view, _peers(view, config, cache), config)
+    view = service.view
+    old = request.old_object if request.operation is Operation.UPDATE else None
+    verdict = rules.review_view(view, old.view if old else None, _peers(view, cache), config)
     if verdict.allowed:
         return Answer(allow(request.uid, verdict.warnings), Outcome.ALLOWED)
     return Answer(deny(request.uid, verdict.message, verdict.warnings), Outcome.DENIED)

@@ -8,6 +8,7 @@ import orjson
 import pytest
 from octavia_lb_devkit.testing.samples import encode, review, service
 
+from octavia_lb.common.service import ServiceView
 from octavia_lb.webhook.admission import (
     WARNING_TRUNCATED_RUNES,
     WARNINGS_TOTAL_RUNES,
@@ -18,26 +19,64 @@ from octavia_lb.webhook.admission import (
     deny,
     finalizer_patch,
     parse_review,
+    parse_review_checked,
 )
+from octavia_lb.webhook.request import Subject
+
+PARSERS = pytest.mark.parametrize("parse", [parse_review, parse_review_checked], ids=["fast", "checked"])
 
 FINALIZER = "loadbalancer.openstack.org/cleanup"
 
 
-def test_parse_create_keeps_what_the_webhook_needs() -> None:
+@PARSERS
+def test_parse_create_keeps_what_the_webhook_needs(parse) -> None:
     body = review("CREATE", service(), dry_run=True, uid="u-1")
-    parsed = parse_review(encode(body))
+    parsed = parse(encode(body))
     assert parsed.uid == "u-1"
     assert parsed.operation is Operation.CREATE
     assert (parsed.namespace, parsed.name, parsed.kind) == ("team-a", "web", "Service")
-    assert parsed.obj == body["request"]["object"]
-    assert parsed.old_obj is None
+    assert parsed.object == Subject(ServiceView.from_dict(body["request"]["object"]), True, True)
+    assert parsed.old_object is None
     assert parsed.dry_run is True
 
 
-def test_parse_delete_has_no_object() -> None:
-    parsed = parse_review(encode(review("DELETE", None, old=service())))
+@PARSERS
+def test_parse_delete_has_no_object(parse) -> None:
+    parsed = parse(encode(review("DELETE", None, old=service())))
     assert parsed.operation is Operation.DELETE
-    assert parsed.obj is None and parsed.old_obj is not None
+    assert parsed.object is None and parsed.old_object is not None
+
+
+@PARSERS
+def test_missing_object_namespace_is_the_requests(parse) -> None:
+    """A hand-made review may leave metadata.namespace out; the rules and peer matching use the request's."""
+    body = review("CREATE", service())
+    del body["request"]["object"]["metadata"]["namespace"]
+    parsed = parse(encode(body))
+    assert parsed.object is not None and parsed.object.view.namespace == "team-a"
+
+
+@PARSERS
+def test_other_kinds_are_not_read(parse) -> None:
+    body = review("CREATE", {"metadata": {"name": "x"}, "spec": {"type": 5}})
+    body["request"]["kind"]["kind"] = "ConfigMap"
+    parsed = parse(encode(body))
+    assert (parsed.kind, parsed.object, parsed.is_service) == ("ConfigMap", None, False)
+
+
+@PARSERS
+@pytest.mark.parametrize(
+    ("klass", "kind", "managed"),
+    [(None, "LoadBalancer", True), ("loadbalancer.openstack.org/octavia", "LoadBalancer", True),
+     ("", "LoadBalancer", False), ("other", "LoadBalancer", False), (None, "NodePort", False)],
+)
+def test_managed_is_type_and_class(parse, klass: str | None, kind: str, managed: bool) -> None:
+    svc = service()
+    svc["spec"]["type"] = kind
+    if klass is not None:
+        svc["spec"]["loadBalancerClass"] = klass
+    parsed = parse(encode(review("CREATE", svc)))
+    assert parsed.object is not None and parsed.object.managed is managed
 
 
 def _with(path: str, value: object) -> bytes:
@@ -106,10 +145,11 @@ BAD = [
 ]
 
 
+@PARSERS
 @pytest.mark.parametrize(("body", "message"), [(b, m) for _, b, m in BAD], ids=[i for i, _, _ in BAD])
-def test_bad_reviews_name_the_field_and_value(body: bytes, message: str) -> None:
+def test_bad_reviews_name_the_field_and_value(parse, body: bytes, message: str) -> None:
     with pytest.raises(BadRequest) as caught:
-        parse_review(body)
+        parse(body)
     assert message in str(caught.value)
 
 
@@ -157,15 +197,23 @@ PATCHES = [
 ]
 
 
+def _subject(parse, svc: dict) -> Subject:
+    parsed = parse(encode(review("CREATE", svc)))
+    assert parsed.object is not None
+    return parsed.object
+
+
+@PARSERS
 @pytest.mark.parametrize(("svc", "expected"), [(s, e) for _, s, e in PATCHES], ids=[i for i, _, _ in PATCHES])
-def test_finalizer_patch(svc: dict, expected: list) -> None:
-    assert finalizer_patch(svc, FINALIZER) == expected
+def test_finalizer_patch(parse, svc: dict, expected: list) -> None:
+    assert finalizer_patch(_subject(parse, svc), FINALIZER) == expected
 
 
-def test_no_finalizer_added_while_deleting() -> None:
+@PARSERS
+def test_no_finalizer_added_while_deleting(parse) -> None:
     svc = service()
     svc["metadata"]["deletionTimestamp"] = "2025-01-01T00:00:00Z"
-    assert finalizer_patch(svc, FINALIZER) == []
+    assert finalizer_patch(_subject(parse, svc), FINALIZER) == []
 
 
 def test_warnings_dedup_and_strip_control_characters() -> None:

@@ -1,23 +1,28 @@
 """The webhook's fast paths give exactly the answers of the slow ones they stand in for.
 
-`ServiceView.from_dict` skips per-field bookkeeping for well-typed Services, annotation values are parsed
-once per (key, value), the metrics reuse labelled children: each is checked against the plain computation.
+`wire.decode` (msgspec into typed structs) parses what the checked path parses, `ServiceView.from_dict`
+skips per-field bookkeeping for well-typed Services, the Service-only rules are memoised, annotation values
+are parsed once per (key, value), the metrics reuse labelled children: each is checked against the plain
+computation.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from octavia_lb_devkit.testing.samples import ANN, rich_review, service
+from octavia_lb_devkit.testing.samples import ANN, basic_review, encode, rich_review, service
 from prometheus_client import generate_latest
 
-from octavia_lb.common import options
+from octavia_lb.common import options, rules
 from octavia_lb.common.annotations import ANNOTATIONS, AnnotationError, parse_annotation
 from octavia_lb.common.config import CloudConfig
-from octavia_lb.common.service import ServiceView
+from octavia_lb.common.service import PortView, ServiceView
+from octavia_lb.webhook import wire
+from octavia_lb.webhook.admission import BadRequest, parse_review, parse_review_checked
 from octavia_lb.webhook.metrics import create_metrics
 from octavia_lb.webhook.shape import check_fields_the_view_skips, check_service_shape
 
@@ -72,6 +77,74 @@ services = st.one_of(
 @given(data=services)
 def test_view_fast_path_equals_the_field_by_field_reader(data: Any) -> None:
     assert ServiceView.from_dict(data) == ServiceView._read(data)
+
+
+def _mostly(good: st.SearchStrategy[Any], bad: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Mostly well-formed values, so that both the fast path and the fallback are exercised."""
+    return st.integers(0, 7).flatmap(lambda roll: bad if roll == 0 else good)
+
+
+well_typed_services = st.fixed_dictionaries(
+    {"metadata": st.fixed_dictionaries({"name": st.sampled_from(["web", ""])},
+                                       optional={"namespace": st.sampled_from(["team-a", ""]),
+                                                 "finalizers": st.lists(st.sampled_from(["a/b", "c"]))}),
+     "spec": st.fixed_dictionaries({"type": st.sampled_from(["LoadBalancer", "ClusterIP"])},
+                                   optional={"loadBalancerClass": st.sampled_from(["", "x", None])})},
+)
+reviews = st.fixed_dictionaries(
+    {
+        "apiVersion": _mostly(st.just("admission.k8s.io/v1"), scalars),
+        "kind": _mostly(st.just("AdmissionReview"), scalars),
+        "request": _mostly(
+            st.fixed_dictionaries(
+                {
+                    "uid": _mostly(st.just("u-1"), scalars),
+                    "operation": _mostly(st.sampled_from(["CREATE", "UPDATE", "DELETE", "CONNECT"]), scalars),
+                },
+                optional={
+                    "kind": _mostly(
+                        st.fixed_dictionaries(
+                            {}, optional={"kind": _mostly(st.sampled_from(["Service", "Pod"]), scalars)}
+                        ),
+                        scalars,
+                    ),
+                    "namespace": _mostly(st.sampled_from(["team-a", ""]), strings),
+                    "name": _mostly(st.just("web"), strings),
+                    "dryRun": _mostly(st.booleans(), scalars),
+                    "object": _mostly(well_typed_services, st.one_of(st.none(), services)),
+                    "oldObject": _mostly(well_typed_services, st.one_of(st.none(), services)),
+                },
+            ),
+            scalars,
+        ),
+    },
+)
+
+
+def _outcome(parse: Any, body: bytes) -> Any:
+    try:
+        return parse(body)
+    except BadRequest as exc:
+        return f"400: {exc}"
+
+
+@settings(max_examples=600, deadline=None)
+@given(review=reviews)
+def test_wire_decoder_accepts_only_what_the_checked_path_accepts_and_reads_it_alike(review: Any) -> None:
+    body = encode(review)
+    checked = _outcome(parse_review_checked, body)
+    fast = wire.decode(body)
+    if fast is not None:
+        assert fast == checked
+    assert _outcome(parse_review, body) == checked
+
+
+@pytest.mark.parametrize("make", [basic_review, rich_review], ids=["basic", "rich"])
+def test_wire_decoder_takes_the_samples(make: Any) -> None:
+    """The benchmarked reviews must take the fast path, or the benchmark measures the wrong one."""
+    body = encode(make())
+    fast = wire.decode(body)
+    assert fast is not None and fast == parse_review_checked(body)
 
 
 @settings(max_examples=400, deadline=None)
@@ -184,3 +257,68 @@ def test_metrics_with_bound_children_count_every_observation() -> None:
             'verdict="allowed",webhook="validate"} 3.0') in text
     assert ('octavia_lb_webhook_admission_duration_seconds_bucket{le="0.0025",operation="UPDATE",'
             'verdict="denied",webhook="validate"} 0.0') in text
+
+
+rule_annotations = st.dictionaries(
+    st.sampled_from([*sorted(ANNOTATIONS), ANN + "helth-monitor-delay", "other/x"]), strings_ok, max_size=4
+)
+port_views = st.lists(
+    st.builds(PortView, st.sampled_from(["", "http"]), st.sampled_from(["TCP", "UDP", "SCTP"]),
+              st.sampled_from([53, 80, 443]), st.sampled_from([0, 30080])),
+    max_size=2,
+).map(tuple)
+rule_views = st.builds(
+    ServiceView,
+    annotations=rule_annotations,
+    ports=port_views,
+    ip_families=st.sampled_from([(), ("IPv4",), ("IPv4", "IPv6")]),
+    source_ranges=st.sampled_from([(), ("10.0.0.0/8",), ("10.0.0.1",)]),
+    external_traffic_policy=st.sampled_from(["Cluster", "Local"]),
+    problems=st.sampled_from([(), ("spec.sessionAffinity: 5 must be a string",)]),
+)
+other_fields = st.fixed_dictionaries({
+    "namespace": st.sampled_from(["default", "team-b"]), "name": st.sampled_from(["", "db"]),
+    "uid": st.sampled_from(["", "u-2"]), "type": st.sampled_from(["LoadBalancer", "NodePort"]),
+    "load_balancer_ip": st.sampled_from(["", "10.0.0.9"]),
+    "session_affinity": st.sampled_from(["None", "ClientIP"]),
+    "health_check_node_port": st.sampled_from([0, 31000]), "finalizers": st.sampled_from([(), ("a/b",)]),
+    "load_balancer_class": st.sampled_from([None, "x"]),
+})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    view=rule_views,
+    old=st.one_of(st.none(), rule_views),
+    other=other_fields,
+    noise=st.tuples(st.sampled_from(["example.com/x", ANN + "tyop"]), st.text(max_size=4)),
+)
+def test_the_service_rules_read_nothing_outside_their_memo_key(
+    view: ServiceView, old: ServiceView | None, other: dict[str, Any], noise: tuple[str, str]
+) -> None:
+    """Two Services with the same `alone_key` must get the same findings, or the memo would mix them up."""
+    twin = msgspec.structs.replace(view, annotations={**view.annotations, noise[0]: noise[1]}, **other)
+    if rules.alone_key(twin, old) == rules.alone_key(view, old):
+        assert rules.judge_alone(twin, old, CONFIG) == rules.judge_alone(view, old, CONFIG)
+    else:
+        assert noise[0].startswith(ANN), "only an annotation the rules read may change the key"
+
+
+@settings(max_examples=200, deadline=None)
+@given(view=rule_views, old=st.one_of(st.none(), rule_views))
+def test_memoised_review_equals_a_fresh_one(view: ServiceView, old: ServiceView | None) -> None:
+    for _ in range(2):  # the first call may fill the memo, the second reads it
+        assert rules.review_view(view, old, [], CONFIG) == _fresh_review(view, old)
+
+
+def _fresh_review(view: ServiceView, old: ServiceView | None) -> rules.Verdict:
+    _, problems, warnings = rules.judge_alone(view, old, CloudConfig.default())  # a new config: no memo
+    return rules.Verdict(problems=list(dict.fromkeys(problems)), warnings=list(dict.fromkeys(warnings)))
+
+
+@pytest.mark.parametrize("depth", [100, 2000, 100_000])
+def test_deep_nesting_falls_back_to_the_checked_path(depth: int) -> None:
+    """msgspec raises RecursionError sooner than orjson's limit; that must mean "checked path", not a 500."""
+    nested = b'"metadata":{"x":' + b"[" * depth + b"]" * depth + b","
+    body = encode(basic_review()).replace(b'"metadata":{', nested, 1)
+    assert _outcome(parse_review, body) == _outcome(parse_review_checked, body)
