@@ -1,8 +1,11 @@
 """In-process cost of one review, in µs, without sockets or TLS: what the webhook's own code costs.
 
-Stages: `parse` (bytes → AdmissionRequest), `decide` (the rules' verdict incl. the peer lookup), `encode`
-(answer → bytes) and `asgi` (the whole `/validate` ASGI app: body read, parse, decide, encode, metrics,
-response messages). Run alone with `python -m bench.inprocess`; `bench.webhook` prints it too.
+Stages: `parse` (bytes → AdmissionRequest), `decide` (the rules' verdict incl. the peer lookup), `cold`
+(`decide` with the options and Service-rules memos emptied before each call: a Service whose annotation set
+no other Service has), `encode` (answer → bytes) and `asgi` (the whole `/validate` ASGI app: body read,
+parse, decide, encode, metrics, response messages). Every stage but `cold` repeats one review, so the memos
+hit, as they do for the Services of one chart. Run alone with `python -m bench.inprocess`; `bench.webhook`
+prints it too.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from octavia_lb_devkit.testing import samples
 
-from octavia_lb.common import rules  # noqa: E402
+from octavia_lb.common import options, rules  # noqa: E402
 from octavia_lb.common.config import CloudConfig  # noqa: E402
 from octavia_lb.common.kube import ServicesCache  # noqa: E402
 from octavia_lb.webhook import decide  # noqa: E402
@@ -28,7 +31,7 @@ SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "basic": samples.basic_review,
     "rich": samples.rich_review,
 }
-STAGES = ("parse", "decide", "encode", "asgi")
+STAGES = ("parse", "decide", "cold", "encode", "asgi")
 
 
 def _per_call_us(call: Callable[[], object], rounds: int = 7, seconds: float = 0.1) -> float:
@@ -78,6 +81,12 @@ def _asgi_call(app: Any, body: bytes) -> Callable[[], None]:
     return call
 
 
+def _cold(request: Any, config: CloudConfig, cache: ServicesCache) -> None:
+    options.forget()
+    rules.forget()
+    decide.validate(request, config, cache)
+
+
 def measure(peers_count: int = 10_000) -> dict[str, dict[str, float]]:
     """µs per call for every stage and sample, against a cache of `peers_count` shared Services."""
     config = CloudConfig.default()
@@ -94,6 +103,7 @@ def measure(peers_count: int = 10_000) -> dict[str, dict[str, float]]:
         figures[name] = {
             "parse": _per_call_us(lambda b=body: parse_review(b)),
             "decide": _per_call_us(lambda r=request: decide.validate(r, config, cache)),
+            "cold": _per_call_us(lambda r=request: _cold(r, config, cache)),
             "encode": _per_call_us(lambda a=answer: encode(a.review)),
             "asgi": _per_call_us(_asgi_call(app, body)),
         }

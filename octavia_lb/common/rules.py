@@ -117,6 +117,11 @@ def review_view(
 _alone: ConfigMemo[tuple[ServiceOptions, tuple[str, ...], tuple[str, ...]]] = ConfigMemo(1024)
 
 
+def forget() -> None:
+    """Empty the memo (benchmarks measure the cost of a miss)."""
+    _alone.clear()
+
+
 def alone_key(view: ServiceView, old: ServiceView | None) -> tuple[object, ...]:
     """Everything `judge_alone` reads: tests/webhook/test_fast_paths.py varies the rest and checks."""
     return (
