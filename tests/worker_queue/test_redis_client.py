@@ -18,6 +18,8 @@ def test_client_finds_the_master_and_follows_a_failover(redis_sentinels: Sentine
     client = connect(Settings(redis_url=redis_sentinels.url, redis_sentinel_master=MASTER_NAME))
     client.set("before", "1")
     assert redis.Redis(LOOPBACK, redis_sentinels.master_port).get("before") == b"1"
+    # replication is asynchronous: without WAIT the master may die before the replica has the key (CI saw it)
+    assert client.wait(1, 5000) >= 1, "the replica never acknowledged the write"
 
     redis_sentinels.kill_master()
     redis_sentinels.wait_failover(timeout=30)
