@@ -110,6 +110,12 @@ def _parse_request(request: dict[str, Any]) -> AdmissionRequest:
     name = _field(request, "name", str, "request.name", "")
     dry_run = _field(request, "dryRun", bool, "request.dryRun", False)
     service_kind = kind_name == "Service"
+    views = (
+        (_shape_checked_view(obj, "request.object"), _shape_checked_view(old_obj, "request.oldObject"))
+        if service_kind
+        else (None, None)
+    )
+    managed = service_kind and obj is not None and is_managed(obj)
     return AdmissionRequest(
         uid=uid,
         operation=operation,
@@ -117,26 +123,32 @@ def _parse_request(request: dict[str, Any]) -> AdmissionRequest:
         name=name,
         kind=kind_name,
         dry_run=dry_run,
-        object=_checked_subject(obj, "request.object", namespace) if service_kind else None,
-        old_object=_checked_subject(old_obj, "request.oldObject", "") if service_kind else None,
+        object=_subject(obj, views[0], namespace) if managed else None,
+        old_object=_subject(old_obj, views[1], "") if managed else None,
     )
 
 
-def _checked_subject(service: dict[str, Any] | None, path: str, namespace: str) -> Subject | None:
-    """BadRequest for a field of the wrong JSON type; else what the webhook reads of the Service, with
-    `namespace` standing in for a missing metadata.namespace."""
+def _shape_checked_view(service: dict[str, Any] | None, path: str) -> ServiceView | None:
+    """BadRequest for a field of the wrong JSON type; the Service's view when the fast path could build it."""
     if service is None:
         return None
     view = ServiceView.well_typed(service)
     problem = check_fields_the_view_skips(service) if view is not None else check_service_shape(service)
     if problem:
         raise BadRequest(f"{path}.{problem}")
+    return view
+
+
+def _subject(service: dict[str, Any] | None, view: ServiceView | None, namespace: str) -> Subject | None:
+    """What the webhook reads of a shape-checked Service, `namespace` standing in for a missing one."""
+    if service is None:
+        return None
     if view is None:  # shape-checked, yet a field only the rules judge is wrong: they report it
         view = ServiceView.from_dict(service)
     metadata = service.get("metadata")
     if namespace and not (metadata or {}).get("namespace"):
         view = msgspec.structs.replace(view, namespace=namespace)
-    return Subject(view, is_managed(service), isinstance(metadata, dict))
+    return Subject(view, isinstance(metadata, dict))
 
 
 def cap_warnings(warnings: Iterable[str]) -> list[str]:

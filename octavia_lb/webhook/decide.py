@@ -47,8 +47,7 @@ def _judged(request: AdmissionRequest) -> Subject | None:
     """The Service to judge, or None when it is not ours."""
     if request.operation not in (Operation.CREATE, Operation.UPDATE) or not request.is_service:
         return None
-    service = request.object
-    return service if service is not None and service.managed else None
+    return request.object  # set only for a Service we manage
 
 
 def _peers(view: ServiceView, cache: PeerSource) -> Sequence[rules.Peer]:

@@ -17,11 +17,9 @@ class Operation(enum.Enum):
 
 
 class Subject(msgspec.Struct, frozen=True):
-    """What the webhook reads of `request.object` or `request.oldObject` when the kind is Service."""
+    """What the webhook reads of `request.object` or `request.oldObject`: a Service's view."""
 
     view: ServiceView
-    # type LoadBalancer with spec.loadBalancerClass unset or ours (rules.is_managed on the raw object)
-    managed: bool
     # metadata is an object: the finalizer patch adds to it instead of creating it
     has_metadata: bool
 
@@ -29,9 +27,10 @@ class Subject(msgspec.Struct, frozen=True):
 class AdmissionRequest(msgspec.Struct, frozen=True):
     """The parts of `request` the webhook uses.
 
-    `object` and `old_object` are None when the review carries none (DELETE has no object, CREATE no old
-    one) and for every kind but Service, whose objects the webhook never reads. The view of `object` has the
-    request's namespace when its metadata has none (a hand-made review may omit it; peers match by it).
+    `object` is set only when it is a Service we manage (type LoadBalancer, spec.loadBalancerClass unset or
+    ours: `rules.is_managed`), and `old_object` only then too: the webhook reads nothing of any other object,
+    so it builds no view of one (both are still type-checked). Its view has the request's namespace when its
+    metadata has none (a hand-made review may omit it; peers match by it).
     """
 
     uid: str

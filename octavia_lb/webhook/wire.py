@@ -109,7 +109,7 @@ def decode(body: bytes) -> AdmissionRequest | None:
         return None
     kind = "Service" if request.kind is None or request.kind.kind is None else request.kind.kind
     namespace = request.namespace or ""
-    service = kind == "Service"
+    managed = kind == "Service" and obj is not None and _managed(obj)
     return AdmissionRequest(
         uid=request.uid,
         operation=operation,
@@ -117,9 +117,17 @@ def decode(body: bytes) -> AdmissionRequest | None:
         name=request.name or "",
         kind=kind,
         dry_run=bool(request.dryRun),
-        object=_subject(obj, namespace) if service and obj is not None else None,
-        old_object=_subject(old, "") if service and old is not None else None,
+        object=_subject(obj, namespace) if managed and obj is not None else None,
+        old_object=_subject(old, "") if managed and old is not None else None,
     )
+
+
+def _managed(service: _Service) -> bool:
+    """`rules.is_managed` on the decoded structs."""
+    spec = service.spec
+    if spec is None or spec.type != "LoadBalancer":
+        return False
+    return spec.loadBalancerClass in (None, MANAGED_CLASS)
 
 
 def _subject(service: _Service, namespace: str) -> Subject:
@@ -146,5 +154,4 @@ def _subject(service: _Service, namespace: str) -> Subject:
         finalizers=meta.finalizers or (),
         deletion_timestamp=meta.deletionTimestamp or None,
     )
-    managed = spec.type == "LoadBalancer" and spec.loadBalancerClass in (None, MANAGED_CLASS)
-    return Subject(view, managed, service.metadata is not None)
+    return Subject(view, service.metadata is not None)
