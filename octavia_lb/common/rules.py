@@ -31,9 +31,12 @@ _LB_ID = ann.key("load-balancer-id")
 def is_managed(service: Mapping[str, Any] | Any) -> bool:
     """True for a `type: LoadBalancer` Service whose spec.loadBalancerClass is unset or ours; never raises."""
     spec = service.get("spec") if isinstance(service, Mapping) else None
-    if not isinstance(spec, Mapping) or spec.get("type") != "LoadBalancer":
-        return False
-    return spec.get("loadBalancerClass") in (None, MANAGED_CLASS)
+    return isinstance(spec, Mapping) and manages(spec.get("type"), spec.get("loadBalancerClass"))
+
+
+def manages(service_type: object, load_balancer_class: object) -> bool:
+    """`is_managed` from the two fields it reads (the webhook's decoder has them as typed values)."""
+    return service_type == "LoadBalancer" and load_balancer_class in (None, MANAGED_CLASS)
 
 
 def peer_of(service: Mapping[str, Any], config: CloudConfig) -> Peer | None:

@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 import msgspec
 
-from octavia_lb.common.rules import MANAGED_CLASS
+from octavia_lb.common.rules import manages
 from octavia_lb.common.service import DEFAULT_NAMESPACE, PortView, ServiceView
 from octavia_lb.webhook.request import AdmissionRequest, Operation, Subject
 
@@ -123,11 +123,8 @@ def decode(body: bytes) -> AdmissionRequest | None:
 
 
 def _managed(service: _Service) -> bool:
-    """`rules.is_managed` on the decoded structs."""
     spec = service.spec
-    if spec is None or spec.type != "LoadBalancer":
-        return False
-    return spec.loadBalancerClass in (None, MANAGED_CLASS)
+    return spec is not None and manages(spec.type, spec.loadBalancerClass)
 
 
 def _subject(service: _Service, namespace: str) -> Subject:
