@@ -17,9 +17,7 @@ from octavia_lb.worker.cloud.errors import PermanentError
 from octavia_lb.worker.cloud.gateway import Gateway
 from octavia_lb.worker.cloud.observed import (
     FloatingIpId,
-    LoadBalancerId,
     OsFloatingIP,
-    OsLoadBalancer,
     OsPort,
     OsSecurityGroup,
     OsSecurityRule,
@@ -31,17 +29,8 @@ from octavia_lb.worker.plan import steps
 from octavia_lb.worker.plan.floating_ip import SubnetLookup
 from octavia_lb.worker.plan.load_balancer import PlanError
 from octavia_lb.worker.plan.security_group import GroupSeen, Place, Rule
-from tests.unit_model.helpers import build, service
+from tests.unit_model.helpers import LB, build, service
 
-LB = OsLoadBalancer(
-    LoadBalancerId("lb-1"),
-    "kube_service_kubernetes_shop_web",
-    "ACTIVE",
-    "10.0.0.9",
-    "vip-port",
-    "vip-subnet",
-    (),
-)
 OURS = "Floating IP for Kubernetes external service shop/web from cluster kubernetes"
 
 

@@ -12,10 +12,8 @@ from octavia_lb.common.model import NodeView
 from octavia_lb.worker.cloud.gateway import Gateway
 from octavia_lb.worker.cloud.observed import (
     FloatingIpId,
-    LoadBalancerId,
     Observed,
     OsFloatingIP,
-    OsLoadBalancer,
     OsPort,
 )
 from octavia_lb.worker.cloud.readonly import READS, WRITES, ReadOnlyViolation, Recorder
@@ -23,7 +21,7 @@ from octavia_lb.worker.plan.security_group import Place
 from octavia_lb.worker.preview.live import neutron_change
 from octavia_lb.worker.reconcile.floating_ip import ensure_floating_ip
 from octavia_lb.worker.reconcile.security_group import SecurityGroups
-from tests.unit_model.helpers import build, nodes, service
+from tests.unit_model.helpers import LB, build, nodes, service
 
 
 def test_every_gateway_method_is_a_read_or_a_write() -> None:
@@ -62,16 +60,6 @@ class Cloud:
     def __getattr__(self, name: str) -> Any:
         raise AssertionError(f"{name} reached the cloud")
 
-
-LB = OsLoadBalancer(
-    LoadBalancerId("lb-1"),
-    "kube_service_kubernetes_shop_web",
-    "ACTIVE",
-    "10.0.0.9",
-    "vip-port",
-    "vip-subnet",
-    (),
-)
 
 
 def test_writes_are_recorded_not_sent_and_unknown_methods_refused() -> None:

@@ -6,12 +6,23 @@ from typing import Any
 
 from octavia_lb.common.config import CloudConfig, parse_cloud_config
 from octavia_lb.common.model import DesiredService, Discovered, Features, NodeView, build_desired
+from octavia_lb.worker.cloud.observed import LoadBalancerId, OsLoadBalancer
 
 A = "loadbalancer.openstack.org/"
 CLUSTER = "kubernetes"
 LATEST = Features()
 NOTHING = Discovered()
 CONF = "[LoadBalancer]\nsubnet-id = vip-subnet\nfloating-network-id = public-net\n"
+# The ACTIVE load balancer of the Service `service()` builds, as the gateway reports it.
+LB = OsLoadBalancer(
+    LoadBalancerId("lb-1"),
+    "kube_service_kubernetes_shop_web",
+    "ACTIVE",
+    "10.0.0.9",
+    "vip-port",
+    "vip-subnet",
+    (),
+)
 
 
 def service(
